@@ -1,0 +1,43 @@
+/**
+ * The one error type of the project. `retriable` tells the caller whether trying again can
+ * help (a server that is still starting) or not (a missing program, a bad setting); `fix` tells
+ * the operator what to do about it.
+ */
+export class CdcError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly fix: string | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    message: string,
+    options: {
+      retriable?: boolean;
+      fix?: string;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'CdcError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.fix = options.fix;
+    this.details = options.details ?? {};
+  }
+
+  /** The message followed by the fix, as shown to an operator. */
+  describe(): string {
+    return this.fix ? `${this.message}\n  fix: ${this.fix}` : this.message;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof CdcError) return error.describe();
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return error.errors.map(errorMessage).join('; ');
+  }
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

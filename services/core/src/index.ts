@@ -1,0 +1,13 @@
+export { CdcError, errorMessage } from './errors.ts';
+export { redactUrl } from './redact.ts';
+export {
+  STACK_ENV_DEFAULTS,
+  STACK_ENV_NAMES,
+  formatExports,
+  kafkaBrokerList,
+  readStackEnv,
+  stackEnvSchema,
+  type StackEnv,
+  type StackEnvName,
+} from './stack-env.ts';
+export { silenceKnownKafkajsWarnings } from './process-warnings.ts';

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * The connection variables promised in contracts.md. Every service and test reads these names;
+ * `cdc stack env` prints them for the local stack.
+ */
+export const STACK_ENV_DEFAULTS = {
+  CDC_PG_URL: 'postgres://postgres@127.0.0.1:55432/cdc',
+  KAFKA_BROKERS: '127.0.0.1:59092',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:58081/apis/ccompat/v7',
+  REDIS_URL: 'redis://127.0.0.1:56379',
+  MONGO_URL: 'mongodb://127.0.0.1:57017',
+} as const;
+
+export type StackEnvName = keyof typeof STACK_ENV_DEFAULTS;
+export const STACK_ENV_NAMES = Object.keys(STACK_ENV_DEFAULTS) as StackEnvName[];
+
+const url = (protocols: string[], example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a ${protocols.join(' or ')} URL such as ${example}`);
+
+export const stackEnvSchema = z.object({
+  CDC_PG_URL: url(['postgres:', 'postgresql:'], STACK_ENV_DEFAULTS.CDC_PG_URL).describe(
+    'Source PostgreSQL (wal_level=logical), connecting as a role with REPLICATION',
+  ),
+  KAFKA_BROKERS: z
+    .string()
+    .trim()
+    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be host:port[,host:port...] such as 127.0.0.1:59092')
+    .describe('Comma-separated Kafka bootstrap servers'),
+  SCHEMA_REGISTRY_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.SCHEMA_REGISTRY_URL).describe(
+    'Confluent-compatible schema registry base URL',
+  ),
+  REDIS_URL: url(['redis:', 'rediss:'], STACK_ENV_DEFAULTS.REDIS_URL).describe('Redis sink'),
+  MONGO_URL: url(['mongodb:', 'mongodb+srv:'], STACK_ENV_DEFAULTS.MONGO_URL).describe(
+    'MongoDB-wire sink',
+  ),
+});
+
+export type StackEnv = z.infer<typeof stackEnvSchema>;
+
+/** Reads the stack variables from an environment, falling back to the local stack's defaults. */
+export function readStackEnv(env: Record<string, string | undefined> = process.env): StackEnv {
+  const values = Object.fromEntries(
+    STACK_ENV_NAMES.map((name) => [name, env[name] ?? STACK_ENV_DEFAULTS[name]]),
+  );
+  const parsed = stackEnvSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid stack environment:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function kafkaBrokerList(env: Pick<StackEnv, 'KAFKA_BROKERS'>): string[] {
+  return env.KAFKA_BROKERS.split(',');
+}
+
+/** Formats variables as `export NAME=value` lines that a POSIX shell can eval. */
+export function formatExports(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}`)
+    .join('\n');
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,4 @@
+export type { Component, ComponentName, Health } from './component.ts';
+export { describeSettings, readStackSettings, STACK_SETTINGS, type StackSettings } from './settings.ts';
+export { Stack, type ComponentStatus, type UpOptions } from './stack.ts';
+export { VERSIONS } from './versions.ts';

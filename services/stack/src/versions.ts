@@ -1,0 +1,11 @@
+/** Pinned versions of the servers the local stack provisions. */
+export const VERSIONS = {
+  kafka: '3.9.2',
+  apicurio: '3.3.3',
+  ferretdb: 'v1.24.0',
+  postgresMajor: 15,
+  /** Kafka 3.9 runs on Java 17 to 23. */
+  kafkaJava: { min: 17, max: 23 },
+  /** Apicurio Registry 3.3 is compiled for Java 21. */
+  registryJava: { min: 21, max: Number.POSITIVE_INFINITY },
+} as const;
