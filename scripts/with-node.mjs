@@ -58,8 +58,15 @@ function ensureSupportedNode() {
       `installing Node ${PINNED_NODE} (${pkg} from the npm registry) into .tools/node ...`,
   );
   const status = run('npm', [
-    'install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-    '--loglevel=error', `${pkg}@${PINNED_NODE}`,
+    'install',
+    '--prefix',
+    prefix,
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    `${pkg}@${PINNED_NODE}`,
   ]);
   if (status !== 0 || !existsSync(nodePath)) {
     fail(

@@ -11,7 +11,9 @@ const program = new Command('cdc')
 
 const stack = program
   .command('stack')
-  .description('run the local development stack (Kafka, schema registry, PostgreSQL, Redis, MongoDB wire) without Docker')
+  .description(
+    'run the local development stack (Kafka, schema registry, PostgreSQL, Redis, MongoDB wire) without Docker',
+  )
   .addHelpText('after', `\nSettings (environment variables):\n${describeSettings()}`);
 
 stack
@@ -66,7 +68,13 @@ function printStatus(statuses: ComponentStatus[]): void {
     s.detail,
   ]);
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
   const down = statuses.filter((s) => !s.healthy);
   for (const s of down) console.log(`\n${s.title} is down; its log: ${s.logFile}`);
 }

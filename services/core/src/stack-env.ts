@@ -19,13 +19,16 @@ const url = (protocols: string[], example: string) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a ${protocols.join(' or ')} URL such as ${example}`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.join(' or ')} URL such as ${example}`,
+    );
 
 export const stackEnvSchema = z.object({
   CDC_PG_URL: url(['postgres:', 'postgresql:'], STACK_ENV_DEFAULTS.CDC_PG_URL).describe(
@@ -40,9 +43,7 @@ export const stackEnvSchema = z.object({
     'Confluent-compatible schema registry base URL',
   ),
   REDIS_URL: url(['redis:', 'rediss:'], STACK_ENV_DEFAULTS.REDIS_URL).describe('Redis sink'),
-  MONGO_URL: url(['mongodb:', 'mongodb+srv:'], STACK_ENV_DEFAULTS.MONGO_URL).describe(
-    'MongoDB-wire sink',
-  ),
+  MONGO_URL: url(['mongodb:', 'mongodb+srv:'], STACK_ENV_DEFAULTS.MONGO_URL).describe('MongoDB-wire sink'),
 });
 
 export type StackEnv = z.infer<typeof stackEnvSchema>;

@@ -26,10 +26,14 @@ export async function waitHealthy(
     }
     await sleep(500);
   }
-  throw new CdcError('SERVER_UNHEALTHY', `${component.title} did not become healthy within ${timeoutMs / 1000} s (${last})`, {
-    retriable: true,
-    fix: `read ${component.logFile()}; its last lines:\n    ${(await lastLines(component.logFile(), 12)).join('\n    ')}`,
-  });
+  throw new CdcError(
+    'SERVER_UNHEALTHY',
+    `${component.title} did not become healthy within ${timeoutMs / 1000} s (${last})`,
+    {
+      retriable: true,
+      fix: `read ${component.logFile()}; its last lines:\n    ${(await lastLines(component.logFile(), 12)).join('\n    ')}`,
+    },
+  );
 }
 
 export async function lastLines(file: string, count: number): Promise<string[]> {

@@ -56,7 +56,10 @@ export class Stack {
 
   /** The contract variables (contracts.md) for this stack, in the documented order. */
   env(): Record<StackEnvName, string> {
-    return Object.fromEntries(this.components.map((c) => [c.envVar, c.url()])) as Record<StackEnvName, string>;
+    return Object.fromEntries(this.components.map((c) => [c.envVar, c.url()])) as Record<
+      StackEnvName,
+      string
+    >;
   }
 
   async status(): Promise<ComponentStatus[]> {
@@ -107,22 +110,33 @@ export class Stack {
           title: 'Check prerequisites',
           task: async () => {
             const results = await Promise.allSettled(pending.map((c) => c.checkPrerequisites()));
-            const problems = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+            const problems = results.flatMap((r) =>
+              r.status === 'rejected' ? [errorMessage(r.reason)] : [],
+            );
             if (problems.length > 0) {
-              throw new CdcError('PREREQUISITE_MISSING', `missing prerequisites:\n  ${problems.join('\n  ')}`);
+              throw new CdcError(
+                'PREREQUISITE_MISSING',
+                `missing prerequisites:\n  ${problems.join('\n  ')}`,
+              );
             }
           },
         },
         {
           title: 'Install system packages',
           task: async (_ctx, task) => {
-            const packages = [...new Set((await Promise.all(pending.map((c) => c.missingSystemPackages()))).flat())];
+            const packages = [
+              ...new Set((await Promise.all(pending.map((c) => c.missingSystemPackages()))).flat()),
+            ];
             if (packages.length === 0) {
               task.skip('all installed');
               return;
             }
             task.title = `Install system packages: ${packages.join(' ')}`;
-            await aptInstall(packages, stackPaths(this.settings).log('provision-apt'), (line) => (task.output = line));
+            await aptInstall(
+              packages,
+              stackPaths(this.settings).log('provision-apt'),
+              (line) => (task.output = line),
+            );
           },
         },
         {
@@ -135,12 +149,10 @@ export class Stack {
               return;
             }
             return task.newListr(
-              missing.map(
-                (c): ListrTask => ({
-                  title: `${c.title}: ${c.provisionTitle}`,
-                  task: (_subCtx, sub) => c.provision((line) => (sub.output = line)),
-                }),
-              ),
+              missing.map((c): ListrTask => ({
+                title: `${c.title}: ${c.provisionTitle}`,
+                task: (_subCtx, sub) => c.provision((line) => (sub.output = line)),
+              })),
               { concurrent: true, exitOnError: true },
             );
           },
@@ -149,30 +161,28 @@ export class Stack {
           title: 'Start servers',
           task: (_ctx, task) =>
             task.newListr(
-              pending.map(
-                (c): ListrTask => ({
-                  title: `${c.title} on ${c.url()}`,
-                  task: async (_subCtx, sub) => {
-                    try {
-                      for (const dependency of c.dependsOn) {
-                        sub.output = `waiting for ${dependency}`;
-                        await ready.get(dependency);
-                      }
-                      await c.start((line) => (sub.output = line));
-                      sub.output = 'waiting until healthy';
-                      const detail = await waitHealthy(c, START_TIMEOUT_MS[c.name], async () =>
-                        Boolean(await c.ownPid()),
-                      );
-                      sub.title = `${c.title} on ${c.url()}: ${detail}`;
-                      settle.get(c.name)?.resolve();
-                    } catch (error) {
-                      settle.get(c.name)?.reject(error);
-                      failures.push({ component: c, error });
-                      throw error;
+              pending.map((c): ListrTask => ({
+                title: `${c.title} on ${c.url()}`,
+                task: async (_subCtx, sub) => {
+                  try {
+                    for (const dependency of c.dependsOn) {
+                      sub.output = `waiting for ${dependency}`;
+                      await ready.get(dependency);
                     }
-                  },
-                }),
-              ),
+                    await c.start((line) => (sub.output = line));
+                    sub.output = 'waiting until healthy';
+                    const detail = await waitHealthy(c, START_TIMEOUT_MS[c.name], async () =>
+                      Boolean(await c.ownPid()),
+                    );
+                    sub.title = `${c.title} on ${c.url()}: ${detail}`;
+                    settle.get(c.name)?.resolve();
+                  } catch (error) {
+                    settle.get(c.name)?.reject(error);
+                    failures.push({ component: c, error });
+                    throw error;
+                  }
+                },
+              })),
               { concurrent: true, exitOnError: false },
             ),
         },

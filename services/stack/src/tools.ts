@@ -51,7 +51,10 @@ export async function javaMajor(javaPath: string): Promise<number | undefined> {
  * Finds a Java runtime whose major version is in [min, max]: CDC_STACK_JAVA_HOME, JAVA_HOME, the
  * `java` on PATH, then every JDK under /usr/lib/jvm. Earlier candidates win.
  */
-export async function findJava(range: { min: number; max: number }, extra: string[] = []): Promise<JavaRuntime | undefined> {
+export async function findJava(
+  range: { min: number; max: number },
+  extra: string[] = [],
+): Promise<JavaRuntime | undefined> {
   const candidates: string[] = [];
   for (const home of [process.env.CDC_STACK_JAVA_HOME, process.env.JAVA_HOME]) {
     if (home) candidates.push(join(home, 'bin', 'java'));
@@ -59,7 +62,8 @@ export async function findJava(range: { min: number; max: number }, extra: strin
   const onPath = await which('java');
   if (onPath) candidates.push(onPath);
   try {
-    for (const entry of (await readdir('/usr/lib/jvm')).sort()) candidates.push(join('/usr/lib/jvm', entry, 'bin', 'java'));
+    for (const entry of (await readdir('/usr/lib/jvm')).sort())
+      candidates.push(join('/usr/lib/jvm', entry, 'bin', 'java'));
   } catch {
     // no system JDKs folder
   }
@@ -74,7 +78,11 @@ export async function findJava(range: { min: number; max: number }, extra: strin
 let aptUpdated = false;
 
 /** Installs Debian packages, when we are root on a machine with apt; otherwise says what to run. */
-export async function aptInstall(packages: string[], logFile: string, onLine?: (line: string) => void): Promise<void> {
+export async function aptInstall(
+  packages: string[],
+  logFile: string,
+  onLine?: (line: string) => void,
+): Promise<void> {
   if (packages.length === 0) return;
   const apt = await which('apt-get');
   const isRoot = process.getuid?.() === 0;

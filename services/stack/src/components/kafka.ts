@@ -32,12 +32,20 @@ export class KafkaComponent extends DaemonComponent {
   async checkPrerequisites(): Promise<void> {
     this.java = await findJava(VERSIONS.kafkaJava);
     if (!this.java) {
-      throw new CdcError('PREREQUISITE_MISSING', `Kafka ${VERSIONS.kafka} needs Java 17 to 23, and none was found`, {
-        fix: 'install a JDK 17 (apt-get install -y openjdk-17-jre-headless) or point CDC_STACK_JAVA_HOME at one',
-      });
+      throw new CdcError(
+        'PREREQUISITE_MISSING',
+        `Kafka ${VERSIONS.kafka} needs Java 17 to 23, and none was found`,
+        {
+          fix: 'install a JDK 17 (apt-get install -y openjdk-17-jre-headless) or point CDC_STACK_JAVA_HOME at one',
+        },
+      );
     }
     if (!(await this.isProvisioned())) {
-      await requireProgram('mvn', 'to fetch Kafka from Maven Central', 'install Maven: apt-get install -y maven');
+      await requireProgram(
+        'mvn',
+        'to fetch Kafka from Maven Central',
+        'install Maven: apt-get install -y maven',
+      );
     }
   }
 
@@ -53,9 +61,15 @@ export class KafkaComponent extends DaemonComponent {
     await runCommand(
       'mvn',
       [
-        '-B', '-q', '-Dstyle.color=never', '-f', join(repoRoot(), 'deploy/local/kafka/pom.xml'),
+        '-B',
+        '-q',
+        '-Dstyle.color=never',
+        '-f',
+        join(repoRoot(), 'deploy/local/kafka/pom.xml'),
         `-Dkafka.version=${VERSIONS.kafka}`,
-        'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${partial}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${partial}`,
       ],
       { logFile: this.paths.log('provision-kafka'), onLine: progress, exclusive: 'maven' },
     );
@@ -76,15 +90,33 @@ export class KafkaComponent extends DaemonComponent {
       progress('formatting KRaft storage');
       await runCommand(
         java.path,
-        ['-cp', classpath, log4j, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config, '--ignore-formatted'],
+        [
+          '-cp',
+          classpath,
+          log4j,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          newClusterId(),
+          '-c',
+          config,
+          '--ignore-formatted',
+        ],
         { logFile: this.logFile() },
       );
     }
     return {
       command: java.path,
       args: [
-        '-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', log4j,
-        '-cp', classpath, 'kafka.Kafka', config,
+        '-Xms128m',
+        '-Xmx512m',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        log4j,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        config,
       ],
     };
   }

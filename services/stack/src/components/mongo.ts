@@ -32,7 +32,11 @@ export class MongoComponent extends DaemonComponent {
 
   async checkPrerequisites(): Promise<void> {
     if (!(await this.isProvisioned())) {
-      await requireProgram('go', 'to build FerretDB', 'install Go 1.22 or newer (apt-get install -y golang, or https://go.dev/dl)');
+      await requireProgram(
+        'go',
+        'to build FerretDB',
+        'install Go 1.22 or newer (apt-get install -y golang, or https://go.dev/dl)',
+      );
     }
   }
 
@@ -48,7 +52,10 @@ export class MongoComponent extends DaemonComponent {
     // registry mirror refuses; downloading the exact version and building it from its own go.mod
     // needs only that version and its pinned dependencies.
     const info = JSON.parse(
-      await runCommand('go', ['mod', 'download', '-json', `${MODULE}@${VERSIONS.ferretdb}`], { env, logFile }),
+      await runCommand('go', ['mod', 'download', '-json', `${MODULE}@${VERSIONS.ferretdb}`], {
+        env,
+        logFile,
+      }),
     ) as { Dir: string };
     const source = this.paths.build(`ferretdb-${VERSIONS.ferretdb}`);
     await rm(source, { recursive: true, force: true });
@@ -60,7 +67,12 @@ export class MongoComponent extends DaemonComponent {
     progress('go build ./cmd/ferretdb');
     const output = `${this.binary()}.partial`;
     await mkdir(join(output, '..'), { recursive: true });
-    await runCommand('go', ['build', '-trimpath', '-o', output, './cmd/ferretdb'], { cwd: source, env, logFile, onLine: progress });
+    await runCommand('go', ['build', '-trimpath', '-o', output, './cmd/ferretdb'], {
+      cwd: source,
+      env,
+      logFile,
+      onLine: progress,
+    });
     await rename(output, this.binary());
     await rm(source, { recursive: true, force: true });
   }

@@ -112,7 +112,17 @@ export class PostgresComponent implements Component {
     if (!existsSync(join(dir, 'PG_VERSION'))) {
       progress('initdb');
       await this.prepareEmptyDir(dir);
-      await this.pgCommand('initdb', ['-D', dir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
+      await this.pgCommand('initdb', [
+        '-D',
+        dir,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+      ]);
       await appendFile(join(dir, 'postgresql.conf'), "\ninclude_if_exists = 'cdc-stack.conf'\n");
     }
     if (await this.ownPid()) return;
@@ -193,7 +203,10 @@ export class PostgresComponent implements Component {
       );
       const row = result.rows[0];
       if (row?.wal_level !== 'logical') {
-        return { healthy: false, detail: `wal_level is ${row?.wal_level ?? '?'}, logical replication needs logical` };
+        return {
+          healthy: false,
+          detail: `wal_level is ${row?.wal_level ?? '?'}, logical replication needs logical`,
+        };
       }
       return { healthy: true, detail: `PostgreSQL ${row.server_version}, wal_level=logical` };
     } finally {

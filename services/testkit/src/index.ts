@@ -1,0 +1,2 @@
+export { isolate, type Isolation } from './isolation.ts';
+export { createProvider, providerName, type ProviderName, type StackProvider } from './provider.ts';

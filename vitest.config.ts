@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers, told apart by file name: `*.test.ts` are pure and fast; `*.int.test.ts` run against
+// the real servers of the local stack, which the int project's global setup brings up.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['services/*/{src,test}/**/*.test.ts', 'scripts/test/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['services/*/{src,test}/**/*.int.test.ts'],
+          globalSetup: ['services/testkit/src/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
