@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // the real servers of the local stack, which the int project's global setup brings up.
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -5,7 +5,13 @@ import { formatExports, readStackEnv, STACK_ENV_DEFAULTS, STACK_ENV_NAMES } from
 describe('readStackEnv', () => {
   it('falls back to the documented defaults', () => {
     expect(readStackEnv({})).toEqual(STACK_ENV_DEFAULTS);
-    expect(STACK_ENV_NAMES).toEqual(['CDC_PG_URL', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'MONGO_URL']);
+    expect(STACK_ENV_NAMES).toEqual([
+      'CDC_PG_URL',
+      'KAFKA_BROKERS',
+      'SCHEMA_REGISTRY_URL',
+      'REDIS_URL',
+      'MONGO_URL',
+    ]);
   });
 
   it('takes values from the environment', () => {

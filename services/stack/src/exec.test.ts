@@ -8,7 +8,9 @@ describe('runCommand', () => {
   });
 
   it('fails with the exit code and the last lines of output', async () => {
-    const error = await runCommand('sh', ['-c', 'echo "something broke" >&2; exit 3']).catch((e: unknown) => e);
+    const error = await runCommand('sh', ['-c', 'echo "something broke" >&2; exit 3']).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CdcError);
     expect((error as CdcError).message).toContain('exited with 3');
     expect((error as CdcError).describe()).toContain('something broke');

@@ -12,6 +12,8 @@ describe('providerName', () => {
   });
 
   it('names the valid choices for anything else', () => {
-    expect(() => providerName('docker')).toThrow('CDC_TEST_PROVIDER=docker is not a provider; use one of: local, containers');
+    expect(() => providerName('docker')).toThrow(
+      'CDC_TEST_PROVIDER=docker is not a provider; use one of: local, containers',
+    );
   });
 });
