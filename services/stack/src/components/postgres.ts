@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { appendFile, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { Component, Health, Progress } from '../component.ts';
@@ -157,7 +157,9 @@ export class PostgresComponent implements Component {
 
   private async prepareEmptyDir(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Parents stay traversable (0755) for the postgres user; only the cluster folder is private.
+    await mkdir(dirname(dir), { recursive: true });
+    await mkdir(dir, { mode: 0o700 });
     if (this.runsAsRoot()) {
       const uid = spawnSync('id', ['-u', SERVICE_USER]).stdout.toString().trim();
       const gid = spawnSync('id', ['-g', SERVICE_USER]).stdout.toString().trim();

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CdcError } from '@cdc/core';
+import { MongoComponent } from './components/mongo.ts';
+import { RegistryComponent } from './components/registry.ts';
+import { stackPaths } from './paths.ts';
+import { readStackSettings } from './settings.ts';
+import { requireProgram } from './tools.ts';
+
+// An empty PATH and an empty stack folder: nothing is installed and nothing provisioned.
+let dir: string;
+let savedPath: string | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cdc-prereq-'));
+  savedPath = process.env.PATH;
+  process.env.PATH = join(dir, 'empty-bin');
+});
+
+afterEach(async () => {
+  process.env.PATH = savedPath;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function settings() {
+  return readStackSettings({ CDC_STACK_DIR: dir });
+}
+
+async function failure(promise: Promise<unknown>): Promise<CdcError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CdcError);
+  return error as CdcError;
+}
+
+describe('missing prerequisites', () => {
+  it('name the program, why it is needed and how to install it', async () => {
+    const error = await failure(
+      requireProgram('mvn', 'to fetch Kafka', 'install Maven: apt-get install -y maven'),
+    );
+    expect(error.code).toBe('PREREQUISITE_MISSING');
+    expect(error.describe()).toBe(
+      'mvn is needed to fetch Kafka but is not on PATH\n  fix: install Maven: apt-get install -y maven',
+    );
+  });
+
+  it('stop the MongoDB-wire server from being built without go', async () => {
+    const mongo = new MongoComponent(settings(), stackPaths(settings()));
+    const error = await failure(mongo.checkPrerequisites());
+    expect(error.describe()).toMatch(/go is needed to build FerretDB[\s\S]*fix: install Go/);
+  });
+
+  it('stop the registry from being fetched without Maven', async () => {
+    const registry = new RegistryComponent(settings(), stackPaths(settings()));
+    const error = await failure(registry.checkPrerequisites());
+    expect(error.describe()).toMatch(/(mvn is needed|Java 21)[\s\S]*fix:/);
+  });
+});
