@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { CdcError, errorMessage, formatExports, silenceKnownKafkajsWarnings } from '@cdc/core';
-import { describeSettings, Stack, type ComponentStatus } from '@cdc/stack';
+import { CdcError, errorMessage, formatExports, redactUrl, silenceKnownKafkajsWarnings } from '@cdc/core';
+import type { ComponentStatus, Stack } from '@cdc/stack';
+import { describeSettings } from '@cdc/stack/settings';
+
+/** Loaded on first use: the server clients it brings would slow down `--help` and `stack env`. */
+async function loadStack(): Promise<Stack> {
+  const { Stack } = await import('@cdc/stack');
+  return new Stack();
+}
 
 silenceKnownKafkajsWarnings();
 
@@ -9,61 +16,61 @@ const program = new Command('cdc')
   .description('Change-data-capture pipeline: PostgreSQL to Kafka (Avro) to Redis, MongoDB and more')
   .showHelpAfterError();
 
-const stack = program
+const stackCommand = program
   .command('stack')
   .description(
     'run the local development stack (Kafka, schema registry, PostgreSQL, Redis, MongoDB wire) without Docker',
   )
   .addHelpText('after', `\nSettings (environment variables):\n${describeSettings()}`);
 
-stack
+stackCommand
   .command('up')
   .description('provision (first time), start and wait until every server is healthy; a no-op when they are')
   .action(async () => {
-    const statuses = await new Stack().up();
-    printStatus(statuses);
+    printStatus(await (await loadStack()).up());
   });
 
-stack
+stackCommand
   .command('down')
   .description('stop the servers this stack started (data is kept)')
   .action(async () => {
-    for (const { title, result } of await new Stack().down()) console.log(`${title.padEnd(40)} ${result}`);
+    for (const { title, result } of await (await loadStack()).down())
+      console.log(`${title.padEnd(40)} ${result}`);
   });
 
-stack
+stackCommand
   .command('status')
   .description('probe every server; exits 1 unless all are healthy')
   .option('--json', 'print machine-readable JSON')
   .action(async (options: { json?: boolean }) => {
-    const statuses = await new Stack().status();
+    const statuses = await (await loadStack()).status();
     if (options.json) console.log(JSON.stringify(statuses, null, 2));
     else printStatus(statuses);
     if (!statuses.every((s) => s.healthy)) process.exitCode = 1;
   });
 
-stack
+stackCommand
   .command('env')
   .description('print the connection variables as `export NAME=value` lines, for eval "$(cdc stack env)"')
-  .action(() => {
-    console.log(formatExports(new Stack().env()));
+  .action(async () => {
+    console.log(formatExports((await loadStack()).env()));
   });
 
 program
   .command('start')
   .description('run the pipeline; for now: bring the local stack up and print its status')
   .action(async () => {
-    const statuses = await new Stack().up();
-    printStatus(statuses);
+    const stack = await loadStack();
+    printStatus(await stack.up());
     console.log('\nConnection variables (eval "$(npm run -s stack:env)" to set them):');
-    console.log(formatExports(new Stack().env()));
+    console.log(formatExports(stack.env()));
   });
 
 function printStatus(statuses: ComponentStatus[]): void {
   const rows = statuses.map((s) => [
     s.healthy ? 'healthy' : 'DOWN',
     s.title,
-    s.url,
+    redactUrl(s.url),
     s.pid ? `pid ${s.pid}` : s.healthy ? 'not started by this stack' : '',
     s.detail,
   ]);

@@ -1,4 +1,4 @@
-import { CdcError, errorMessage, type StackEnvName } from '@cdc/core';
+import { CdcError, errorMessage, redactUrl, type StackEnvName } from '@cdc/core';
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { Component, ComponentName } from './component.ts';
 import { KafkaComponent } from './components/kafka.ts';
@@ -162,7 +162,7 @@ export class Stack {
           task: (_ctx, task) =>
             task.newListr(
               pending.map((c): ListrTask => ({
-                title: `${c.title} on ${c.url()}`,
+                title: `${c.title} on ${redactUrl(c.url())}`,
                 task: async (_subCtx, sub) => {
                   try {
                     for (const dependency of c.dependsOn) {
@@ -174,7 +174,7 @@ export class Stack {
                     const detail = await waitHealthy(c, START_TIMEOUT_MS[c.name], async () =>
                       Boolean(await c.ownPid()),
                     );
-                    sub.title = `${c.title} on ${c.url()}: ${detail}`;
+                    sub.title = `${c.title} on ${redactUrl(c.url())}: ${detail}`;
                     settle.get(c.name)?.resolve();
                   } catch (error) {
                     settle.get(c.name)?.reject(error);

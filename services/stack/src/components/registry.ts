@@ -106,6 +106,8 @@ export class RegistryComponent extends DaemonComponent {
         '-Xms64m',
         '-Xmx384m',
         '-XX:+UseSerialGC',
+        // C1 only: starts about 10% faster, and a development registry never needs C2's peak speed.
+        '-XX:TieredStopAtLevel=1',
         '-Djava.awt.headless=true',
         '-Dquarkus.http.host=127.0.0.1',
         `-Dquarkus.http.port=${this.port}`,
