@@ -24,6 +24,11 @@ export const STACK_SETTINGS = {
     default: '58081',
     description: 'schema registry HTTP port',
   },
+  registryManagementPort: {
+    env: 'CDC_STACK_REGISTRY_MANAGEMENT_PORT',
+    default: '58082',
+    description: 'schema registry management (health, metrics) port',
+  },
   redisPort: { env: 'CDC_STACK_REDIS_PORT', default: '56379', description: 'Redis port' },
   mongoPort: { env: 'CDC_STACK_MONGO_PORT', default: '57017', description: 'MongoDB-wire port' },
 } as const;
@@ -43,6 +48,7 @@ const schema = z.object({
   kafkaPort: port,
   kafkaControllerPort: port,
   registryPort: port,
+  registryManagementPort: port,
   redisPort: port,
   mongoPort: port,
 });

@@ -19,7 +19,7 @@ export class RegistryComponent extends DaemonComponent {
   readonly envVar = 'SCHEMA_REGISTRY_URL' as const;
   override readonly dependsOn = ['kafka'] as const;
   readonly provisionTitle = `fetch Apicurio Registry ${VERSIONS.apicurio} from Maven Central`;
-  protected readonly portSettings = ['registryPort'] as const;
+  protected readonly portSettings = ['registryPort', 'registryManagementPort'] as const;
   private java: JavaRuntime | undefined;
 
   url(): string {
@@ -111,8 +111,10 @@ export class RegistryComponent extends DaemonComponent {
         '-Djava.awt.headless=true',
         '-Dquarkus.http.host=127.0.0.1',
         `-Dquarkus.http.port=${this.port}`,
-        // The management interface would listen on 0.0.0.0:9000; the ccompat API is our probe.
-        '-Dquarkus.management.enabled=false',
+        // The management interface (health, metrics) is built in; by default it would listen on
+        // 0.0.0.0:9000, so keep it on loopback and on a port of ours.
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${this.settings.registryManagementPort}`,
         '-Dquarkus.log.console.json=false',
         '-Dapicurio.storage.kind=kafkasql',
         `-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:${this.settings.kafkaPort}`,
