@@ -186,6 +186,19 @@ export class Stack {
               { concurrent: true, exitOnError: false },
             ),
         },
+        {
+          title: 'Every server healthy',
+          task: () => {
+            if (failures.length === 0) return;
+            const lines = failures.map(
+              ({ component, error }) => `${component.title}: ${errorMessage(error)}`,
+            );
+            throw new CdcError(
+              'STACK_START_FAILED',
+              `the local stack did not start:\n  ${lines.join('\n  ')}`,
+            );
+          },
+        },
       ],
       {
         renderer,
@@ -196,10 +209,6 @@ export class Stack {
       },
     );
     await tasks.run();
-    if (failures.length > 0) {
-      const lines = failures.map(({ component, error }) => `${component.title}: ${errorMessage(error)}`);
-      throw new CdcError('STACK_START_FAILED', `the local stack did not start:\n  ${lines.join('\n  ')}`);
-    }
     return this.status();
   }
 

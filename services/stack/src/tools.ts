@@ -75,8 +75,6 @@ export async function findJava(
   return undefined;
 }
 
-let aptUpdated = false;
-
 /** Installs Debian packages, when we are root on a machine with apt; otherwise says what to run. */
 export async function aptInstall(
   packages: string[],
@@ -93,14 +91,7 @@ export async function aptInstall(
         : `install ${packages.join(', ')} with your system's package manager`,
     });
   }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!aptUpdated) {
-    await runCommand(apt, ['update', '-q'], { env, logFile, ...(onLine ? { onLine } : {}) });
-    aptUpdated = true;
-  }
-  await runCommand(apt, ['install', '-y', '-q', '--no-install-recommends', ...packages], {
-    env,
-    logFile,
-    ...(onLine ? { onLine } : {}),
-  });
+  const options = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, logFile, onLine };
+  await runCommand(apt, ['update', '-q'], options);
+  await runCommand(apt, ['install', '-y', '-q', '--no-install-recommends', ...packages], options);
 }
