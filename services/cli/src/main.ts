@@ -39,6 +39,13 @@ stackCommand
   });
 
 stackCommand
+  .command('clean')
+  .description('stop the servers and delete their data (downloads are kept); the next up starts empty')
+  .action(async () => {
+    for (const dir of await (await loadStack()).clean()) console.log(`deleted ${dir}`);
+  });
+
+stackCommand
   .command('status')
   .description('probe every server; exits 1 unless all are healthy')
   .option('--json', 'print machine-readable JSON')

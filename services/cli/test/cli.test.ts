@@ -20,6 +20,7 @@ describe('cdc command line', () => {
       ['stack'],
       ['stack', 'up'],
       ['stack', 'down'],
+      ['stack', 'clean'],
       ['stack', 'status'],
       ['stack', 'env'],
       ['start'],

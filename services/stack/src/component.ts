@@ -38,4 +38,6 @@ export interface Component {
   ownPid(): Promise<number | undefined>;
   url(): string;
   logFile(): string;
+  /** Where the server keeps its data; `cdc stack clean` deletes it. */
+  dataDir(): string;
 }

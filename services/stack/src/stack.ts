@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { CdcError, errorMessage, redactUrl, type StackEnvName } from '@cdc/core';
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { Component, ComponentName } from './component.ts';
@@ -210,6 +211,28 @@ export class Stack {
     );
     await tasks.run();
     return this.status();
+  }
+
+  /**
+   * Stops the servers this stack started and deletes their data, for a clean slate. Downloaded
+   * and built servers are kept. Refuses while a server this stack did not start answers on a
+   * stack port, since its data would not be ours to delete.
+   */
+  async clean(): Promise<string[]> {
+    await this.down();
+    const foreign = (await this.status()).filter((s) => s.healthy);
+    if (foreign.length > 0) {
+      throw new CdcError(
+        'STACK_IN_USE',
+        `not cleaning: ${foreign.map((s) => s.title).join(', ')} still answer`,
+        {
+          fix: 'these servers were not started by this stack (another checkout, or docker compose); stop them first',
+        },
+      );
+    }
+    const removed = this.components.map((c) => c.dataDir());
+    await Promise.all(removed.map((dir) => rm(dir, { recursive: true, force: true })));
+    return removed;
   }
 
   /** Stops the servers this stack started (dependants first); leaves anything else running. */

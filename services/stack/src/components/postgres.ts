@@ -75,7 +75,7 @@ export class PostgresComponent implements Component {
     const reachable = spawnSync('runuser', ['-u', SERVICE_USER, '--', 'test', '-x', parent]).status === 0;
     if (reachable) return preferred;
     const id = createHash('sha256').update(this.settings.dir).digest('hex').slice(0, 12);
-    return `/var/tmp/cdc-stack-${id}/postgres`;
+    return `/var/tmp/cdc-stack-${id}-postgres`;
   }
 
   async missingSystemPackages(): Promise<string[]> {
