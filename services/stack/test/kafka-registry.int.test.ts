@@ -2,16 +2,15 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBrokerList } from '@cdc/core';
-import { isolate } from '@cdc/testkit';
+import { isolate, readTopic } from '@cdc/testkit';
 
 const iso = isolate('kafka-registry');
 const kafka = new Kafka({ clientId: iso.id, brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING });
 const registry = new SchemaRegistry({ host: iso.env.SCHEMA_REGISTRY_URL });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-const consumer = kafka.consumer({ groupId: `${iso.id}-group` });
 
 afterAll(async () => {
-  await Promise.all([producer.disconnect(), consumer.disconnect()]);
+  await producer.disconnect();
 });
 
 const patientSchema = {
@@ -52,20 +51,12 @@ describe('Kafka with the schema registry', () => {
       ),
     });
 
-    const received: Array<{ bytes: Buffer; value: unknown }> = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            const bytes = message.value as Buffer;
-            received.push({ bytes, value: await registry.decode(bytes) });
-            if (received.length === rows.length) resolve();
-          },
-        })
-        .catch(reject);
-    });
+    const received = await Promise.all(
+      (await readTopic(iso.env, topic, rows.length, `${iso.id}-group`)).map(async (message) => {
+        const bytes = message.value as Buffer;
+        return { bytes, value: (await registry.decode(bytes)) as unknown };
+      }),
+    );
 
     expect(received.map((r) => r.value)).toEqual(rows);
     // Confluent wire format: magic byte 0, then the schema id as a 4-byte big-endian integer.

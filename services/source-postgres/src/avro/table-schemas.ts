@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { CdcError } from '@cdc/core';
+import type { ColumnKind } from '../types/column-kind.ts';
+
+/**
+ * The Avro schemas of a captured table (key, row value, change event envelope), as plain JSON
+ * for the schema registry, following the type mapping and envelope of contracts.md. Names follow
+ * Debezium: namespace `<prefix>.<schema>.<table>`, records `Key`, `Value`, `Envelope`.
+ */
+
+export type AvroSchema =
+  string | AvroSchema[] | { readonly type: AvroSchema; readonly [attribute: string]: unknown };
+
+// Type aliases, not interfaces: only they fit AvroSchema's index signature.
+export type AvroField = {
+  readonly name: string;
+  readonly type: AvroSchema;
+  readonly default?: unknown;
+  readonly 'pg.column'?: string;
+};
+
+export type AvroRecord = {
+  readonly type: 'record';
+  readonly name: string;
+  readonly namespace: string;
+  readonly fields: readonly AvroField[];
+};
+
+export interface TableColumn {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly nullable: boolean;
+  readonly isKey: boolean;
+}
+
+export interface TableShape {
+  readonly prefix: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly TableColumn[];
+}
+
+/** Kafka allows [a-zA-Z0-9._-] in topic names; the prefix's own dots are kept. */
+export function topicName(prefix: string, schema: string, table: string): string {
+  return [prefix, schema, table].map((part) => part.replace(/[^a-zA-Z0-9._-]/gu, '_')).join('.');
+}
+
+/** An Avro name ([A-Za-z_][A-Za-z0-9_]*) for a PostgreSQL identifier, which may hold anything. */
+export function avroName(identifier: string): string {
+  const name = identifier.replace(/[^A-Za-z0-9_]/gu, '_');
+  return /^[A-Za-z_]/.test(name) ? name : `_${name}`;
+}
+
+export function avroNamespace(prefix: string, schema: string, table: string): string {
+  return [...prefix.split('.'), schema, table].map(avroName).join('.');
+}
+
+/** The Avro type of one (non-null) column value: the mapping table of contracts.md. */
+export function avroTypeFor(kind: ColumnKind): AvroSchema {
+  switch (kind.kind) {
+    case 'int16':
+    case 'int32':
+      return 'int';
+    case 'int64':
+      return 'long';
+    case 'float32':
+      return 'float';
+    case 'float64':
+      return 'double';
+    case 'decimal':
+      return { type: 'bytes', logicalType: 'decimal', precision: kind.precision, scale: kind.scale };
+    case 'numeric-text':
+    case 'text':
+    case 'interval':
+    case 'json':
+    case 'other':
+      return 'string';
+    case 'bool':
+      return 'boolean';
+    case 'uuid':
+      return { type: 'string', logicalType: 'uuid' };
+    case 'date':
+      return { type: 'int', logicalType: 'date' };
+    case 'time':
+      return { type: 'long', logicalType: 'time-micros' };
+    case 'timestamp':
+      return { type: 'long', logicalType: 'local-timestamp-micros' };
+    case 'timestamptz':
+      return { type: 'long', logicalType: 'timestamp-micros' };
+    case 'bytea':
+      return 'bytes';
+    case 'array':
+      return { type: 'array', items: ['null', avroTypeFor(kind.element)] }; // elements may be NULL
+  }
+}
+
+/** Fields in column order; the original column name stays in "pg.column" since sanitising loses it. */
+function fieldsOf(shape: TableShape, columns: readonly TableColumn[], forKey: boolean): AvroField[] {
+  const owners = new Map<string, string>();
+  return columns.map((column) => {
+    const name = avroName(column.name);
+    const owner = owners.get(name);
+    if (owner !== undefined) {
+      throw new CdcError(
+        'SCHEMA_NAME_CLASH',
+        `columns "${owner}" and "${column.name}" of ${shape.schema}.${shape.table} both become Avro field "${name}"`,
+        {
+          fix: 'rename one of the two columns',
+          details: { schema: shape.schema, table: shape.table, columns: [owner, column.name], field: name },
+        },
+      );
+    }
+    owners.set(name, column.name);
+    const type = avroTypeFor(column.kind);
+    // Nullable columns default to null so that adding one stays BACKWARD compatible.
+    return column.nullable && !forKey
+      ? { name, type: ['null', type], default: null, 'pg.column': column.name }
+      : { name, type, 'pg.column': column.name };
+  });
+}
+
+/** The message key: the key columns only, never null (they identify the row). */
+export function keySchema(shape: TableShape): AvroRecord {
+  const keyColumns = shape.columns.filter((column) => column.isKey);
+  if (keyColumns.length === 0) {
+    throw new CdcError('NO_PRIMARY_KEY', `table ${shape.schema}.${shape.table} has no primary key`, {
+      fix: 'add a primary key (or REPLICA IDENTITY USING INDEX on a unique index), or stop capturing the table',
+      details: { schema: shape.schema, table: shape.table },
+    });
+  }
+  return {
+    type: 'record',
+    name: 'Key',
+    namespace: avroNamespace(shape.prefix, shape.schema, shape.table),
+    fields: fieldsOf(shape, keyColumns, true),
+  };
+}
+
+/** The row: every column. */
+export function valueSchema(shape: TableShape): AvroRecord {
+  return {
+    type: 'record',
+    name: 'Value',
+    namespace: avroNamespace(shape.prefix, shape.schema, shape.table),
+    fields: fieldsOf(shape, shape.columns, false),
+  };
+}
+
+let sourceSchema: AvroRecord | undefined;
+
+/** schemas/change-event-source.avsc, the shared `source` block, read once. */
+function sourceRecord(): AvroRecord {
+  sourceSchema ??= JSON.parse(
+    readFileSync(new URL('../../../../schemas/change-event-source.avsc', import.meta.url), 'utf8'),
+  ) as AvroRecord;
+  return sourceSchema;
+}
+
+/** The change event (contracts.md): Debezium's field names so Debezium consumers read it unchanged. */
+export function envelopeSchema(shape: TableShape): AvroRecord {
+  const value = valueSchema(shape);
+  return {
+    type: 'record',
+    name: 'Envelope',
+    namespace: value.namespace,
+    fields: [
+      { name: 'before', type: ['null', value], default: null },
+      // A named type is defined once per schema; later uses refer to it by full name.
+      { name: 'after', type: ['null', `${value.namespace}.${value.name}`], default: null },
+      { name: 'op', type: 'string' },
+      { name: 'ts_ms', type: 'long' },
+      { name: 'source', type: sourceRecord() },
+      { name: 'unchanged_fields', type: { type: 'array', items: 'string' }, default: [] },
+    ],
+  };
+}
