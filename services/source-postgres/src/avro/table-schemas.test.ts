@@ -76,14 +76,16 @@ describe('avroTypeFor', () => {
 });
 
 describe('valueSchema and keySchema', () => {
-  it('name records like Debezium and keep nullable columns optional', () => {
+  it('name records like Debezium; in the row only NOT NULL key fields are required', () => {
+    // "name" is NOT NULL but not a key column: a key-only `before` (REPLICA IDENTITY DEFAULT) or an
+    // unchanged TOAST value in `after` leaves it null, so the row field is nullable all the same.
     expect(valueSchema(patients)).toEqual({
       type: 'record',
       name: 'Value',
       namespace: 'cdc.public.patients',
       fields: [
         { name: 'id', type: 'long', 'pg.column': 'id' },
-        { name: 'name', type: 'string', 'pg.column': 'name' },
+        { name: 'name', type: ['null', 'string'], default: null, 'pg.column': 'name' },
         {
           name: 'born',
           type: ['null', { type: 'int', logicalType: 'date' }],
@@ -100,9 +102,22 @@ describe('valueSchema and keySchema', () => {
     });
   });
 
-  it('never make a key column nullable', () => {
-    const shape = { ...patients, columns: [column('code', { kind: 'text' }, true, true)] };
-    expect(keySchema(shape).fields).toEqual([{ name: 'code', type: 'string', 'pg.column': 'code' }]);
+  it('make a key field nullable exactly when its column is (keyless table, REPLICA IDENTITY FULL)', () => {
+    // Under FULL a table without primary key is keyed on all its columns, nullable ones included.
+    const log: TableShape = {
+      ...patients,
+      columns: [column('at', { kind: 'timestamp' }, false, true), column('n', { kind: 'int32' }, true, true)],
+    };
+    const expected = [
+      { name: 'at', type: { type: 'long', logicalType: 'local-timestamp-micros' }, 'pg.column': 'at' },
+      { name: 'n', type: ['null', 'int'], default: null, 'pg.column': 'n' },
+    ];
+    expect(keySchema(log).fields).toEqual(expected);
+    expect(valueSchema(log).fields).toEqual(expected);
+    const keyType = avroType(keySchema(log));
+    const key = { at: 1_704_164_645_000_000n, n: null };
+    expect({ ...(keyType.fromBuffer(keyType.toBuffer(key)) as object) }).toEqual(key);
+    expect(keyType.isValid({ at: null, n: 7 })).toBe(false);
   });
 
   it('refuse a key for a table without key columns', () => {
@@ -228,9 +243,32 @@ describe('schema evolution (BACKWARD: the new schema reads data written with the
     expect(() => newEnvelope.createResolver(oldEnvelope)).not.toThrow();
   });
 
-  it('adding a NOT NULL column (no default) does not resolve', () => {
+  it('adding a NOT NULL non-key column resolves too: its row field is nullable, old rows read null', () => {
+    const shape = withNote(false);
+    expect(valueSchema(shape).fields[3]).toEqual({
+      name: 'note',
+      type: ['null', 'string'],
+      default: null,
+      'pg.column': 'note',
+    });
     const oldValue = avroType(valueSchema(patients));
-    expect(() => avroType(valueSchema(withNote(false))).createResolver(oldValue)).toThrow();
+    const newValue = avroType(valueSchema(shape));
+    const row = { id: 1n, name: 'Ada', born: null };
+    const read = newValue.fromBuffer(oldValue.toBuffer(row), newValue.createResolver(oldValue)) as object;
+    expect({ ...read }).toEqual({ ...row, note: null });
+    expect(() =>
+      avroType(envelopeSchema(shape)).createResolver(avroType(envelopeSchema(patients))),
+    ).not.toThrow();
+  });
+
+  it('adding a NOT NULL key column does not resolve: its field has no default', () => {
+    const shape: TableShape = {
+      ...patients,
+      columns: [...patients.columns, column('site', { kind: 'int32' }, false, true)],
+    };
+    expect(keySchema(shape).fields[1]).toEqual({ name: 'site', type: 'int', 'pg.column': 'site' });
+    expect(() => avroType(keySchema(shape)).createResolver(avroType(keySchema(patients)))).toThrow();
+    expect(() => avroType(valueSchema(shape)).createResolver(avroType(valueSchema(patients)))).toThrow();
   });
 });
 

@@ -112,14 +112,20 @@ function fieldsOf(shape: TableShape, columns: readonly TableColumn[], forKey: bo
     }
     owners.set(name, column.name);
     const type = avroTypeFor(column.kind);
-    // Nullable columns default to null so that adding one stays BACKWARD compatible.
-    return column.nullable && !forKey
+    // In the row, every non-key field may be null whatever the column's NOT NULL says: a delete
+    // under REPLICA IDENTITY DEFAULT sends only the key columns as `before`, and an unchanged
+    // TOAST value is null in `after` (listed in unchanged_fields), never a made-up value. A key
+    // field is null only where its column can be (a keyless table captured with REPLICA IDENTITY
+    // FULL keys on all its columns). Nullable fields default to null so that adding one stays
+    // BACKWARD compatible.
+    const nullable = forKey ? column.nullable : column.nullable || !column.isKey;
+    return nullable
       ? { name, type: ['null', type], default: null, 'pg.column': column.name }
       : { name, type, 'pg.column': column.name };
   });
 }
 
-/** The message key: the key columns only, never null (they identify the row). */
+/** The message key: the key columns only (a primary key's columns are never null). */
 export function keySchema(shape: TableShape): AvroRecord {
   const keyColumns = shape.columns.filter((column) => column.isKey);
   if (keyColumns.length === 0) {

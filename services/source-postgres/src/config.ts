@@ -1,0 +1,298 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument, stringify, type Node } from 'yaml';
+import { z } from 'zod';
+import { CdcError, STACK_ENV_DEFAULTS, kafkaBrokerList, redactUrl, stackEnvSchema } from '@cdc/core';
+
+type Env = Record<string, string | undefined>;
+type Path = readonly PropertyKey[];
+
+/**
+ * Settings whose default comes from the stack's connection variables (contracts.md), so that a
+ * pipeline file needs no addresses on the local stack. Declared once: used to fill defaults, to
+ * describe the fields and to say where a bad value came from.
+ */
+const ENV_FALLBACKS = [
+  { path: ['database', 'url'], env: 'CDC_PG_URL' },
+  { path: ['kafka', 'brokers'], env: 'KAFKA_BROKERS' },
+  { path: ['registry', 'url'], env: 'SCHEMA_REGISTRY_URL' },
+] as const;
+
+const tableName = z
+  .string()
+  .trim()
+  .regex(/^[^.]+\.[^.]+$/, "must be 'schema.table' such as public.patients (names as in the catalog)")
+  .refine(
+    (name) => name.split('.').every((part) => Buffer.byteLength(part) <= 63),
+    'schema and table names are at most 63 bytes in PostgreSQL',
+  );
+
+const broker = z
+  .string()
+  .trim()
+  .regex(/^[^,\s:]+:\d+$/, 'must be host:port such as 127.0.0.1:59092');
+
+// 120 = Kafka's 249-character topic limit minus room for `.<schema>.<table>` at 63 bytes each.
+const topicPart = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,120}$/, 'must be 1 to 120 of a-z A-Z 0-9 . _ - (it prefixes Kafka topic names)');
+
+const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+const SLOT_RULE = '1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)';
+
+// For every section: a scalar where a section belongs gets a plain-words message.
+const mapping = {
+  error: (issue: { code: string }) =>
+    issue.code === 'invalid_type' ? 'must be a mapping of settings' : undefined,
+};
+
+// A group of settings; left out, it takes all its defaults.
+function section<T extends z.ZodRawShape>(description: string, shape: T) {
+  return z
+    .strictObject(shape, mapping)
+    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>)
+    .describe(description);
+}
+
+const fields = z.strictObject(
+  {
+    name: topicPart
+      .default('cdc')
+      .describe('Source name: the prefix of its topics <name>.<schema>.<table>, its slot and publication'),
+    database: section('The database to capture', {
+      url: stackEnvSchema.shape.CDC_PG_URL.default(STACK_ENV_DEFAULTS.CDC_PG_URL).describe(
+        'PostgreSQL URL of a role with REPLICATION (env CDC_PG_URL); its password is never printed',
+      ),
+    }),
+    tables: z
+      .union([z.literal('all'), z.array(tableName).min(1, "must list at least one table, or be 'all'")], {
+        error: "must be 'all' or a non-empty list of 'schema.table' names",
+      })
+      .default('all')
+      .describe("'all' (a FOR ALL TABLES publication, needs a superuser) or a list of 'schema.table' names"),
+    publication: z
+      .string()
+      .min(1)
+      .refine((name) => Buffer.byteLength(name) <= 63, 'PostgreSQL names are at most 63 bytes')
+      .optional()
+      .describe('Publication to read; created if missing (default <name>_pub)'),
+    slot: z
+      .string()
+      .regex(SLOT_NAME, `must be ${SLOT_RULE}`)
+      .optional()
+      .describe('Logical replication slot (pgoutput); created if missing (default <name>_slot)'),
+    snapshot: section('Initial copy of the tables', {
+      mode: z
+        .enum(['initial', 'never', 'initial_only', 'when_needed'], {
+          error: 'must be one of initial, never, initial_only, when_needed',
+        })
+        .default('initial')
+        .describe(
+          'initial: snapshot once, then stream; never: stream only; initial_only: snapshot and stop; ' +
+            'when_needed: snapshot again whenever the slot is missing or lost',
+        ),
+      chunkRows: z
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .max(1_000_000, 'must be at most 1000000')
+        .default(10_000)
+        .describe('Rows read per snapshot query'),
+    }),
+    heartbeat: section('Heartbeats', {
+      intervalMs: z
+        .int('must be a whole number of milliseconds')
+        .refine((ms) => ms === 0 || (ms >= 100 && ms <= 3_600_000), 'must be 0 (off) or 100 to 3600000')
+        .default(10_000)
+        .describe('Keeps the slot advancing while captured tables are idle; 0 disables'),
+    }),
+    keyless: section('Tables without a primary key', {
+      allow: z
+        .array(tableName)
+        .default([])
+        .describe("'schema.table' names captured without a primary key (they need REPLICA IDENTITY FULL)"),
+    }),
+    kafka: section('Kafka', {
+      brokers: z
+        .preprocess(
+          (value) => (typeof value === 'string' ? value.split(',') : value),
+          z.array(broker).min(1, 'must name at least one broker'),
+        )
+        .default(kafkaBrokerList(STACK_ENV_DEFAULTS))
+        .describe('Bootstrap servers: a list or a comma-separated string of host:port (env KAFKA_BROKERS)'),
+    }),
+    registry: section('Schema registry', {
+      url: stackEnvSchema.shape.SCHEMA_REGISTRY_URL.default(STACK_ENV_DEFAULTS.SCHEMA_REGISTRY_URL).describe(
+        'Confluent-compatible schema registry base URL (env SCHEMA_REGISTRY_URL)',
+      ),
+    }),
+  },
+  mapping,
+);
+
+/** The source's configuration: one schema, from which parsing, defaults and docs derive. */
+export const sourceConfigSchema = fields.transform((config, ctx) => {
+  const slot = config.slot ?? `${config.name}_slot`;
+  if (config.slot === undefined && !SLOT_NAME.test(slot)) {
+    ctx.issues.push({
+      code: 'custom',
+      input: slot,
+      path: ['slot'],
+      message: `the default '${slot}' derived from name is not a valid slot name; set slot explicitly to ${SLOT_RULE}`,
+    });
+  }
+  const tables = config.tables === 'all' ? ('all' as const) : [...new Set(config.tables)];
+  if (tables !== 'all') {
+    config.keyless.allow.forEach((name, index) => {
+      if (!tables.includes(name)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: name,
+          path: ['keyless', 'allow', index],
+          message: `${name} is not one of the captured tables; add it to tables or remove it here`,
+        });
+      }
+    });
+  }
+  return { ...config, tables, publication: config.publication ?? `${config.name}_pub`, slot };
+});
+
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+
+interface Origin {
+  file?: string;
+  lineOf?: (path: Path) => number | undefined;
+}
+
+/** Parses and validates a source configuration; missing addresses come from the stack variables. */
+export function parseSourceConfig(input: unknown, env: Env = process.env): SourceConfig {
+  return parseFrom(input ?? {}, env, {});
+}
+
+function parseFrom(input: unknown, env: Env, origin: Origin): SourceConfig {
+  const { value, fromEnv } = withEnvFallbacks(input, env);
+  const parsed = sourceConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const path = key === undefined ? issue.path : [...issue.path, key];
+      const line = origin.lineOf?.(path);
+      const envName = fromEnv.get(formatPath(path.slice(0, 2)));
+      const message =
+        key === undefined
+          ? issue.message
+          : `unknown setting; known here: ${knownKeys(issue.path).join(', ')}`;
+      return (
+        `${formatPath(path)}${line ? ` (line ${line})` : ''}: ${message}` +
+        (envName ? ` (taken from the environment variable ${envName})` : '')
+      );
+    });
+  });
+  const where = origin.file ? ` in the source: section of ${origin.file}` : '';
+  throw new CdcError('INVALID_CONFIG', `invalid source configuration${where}:\n  ${problems.join('\n  ')}`, {
+    fix: `correct the settings listed above${origin.file ? ` in ${origin.file}` : ''}`,
+    details: { file: origin.file, problems },
+  });
+}
+
+/** Fills unset addresses from the environment (or the local stack's defaults) before parsing. */
+function withEnvFallbacks(input: unknown, env: Env): { value: unknown; fromEnv: Map<string, string> } {
+  const fromEnv = new Map<string, string>();
+  if (!isRecord(input)) return { value: input, fromEnv };
+  const value: Record<string, unknown> = { ...input };
+  for (const { path, env: name } of ENV_FALLBACKS) {
+    const [section, key] = path;
+    const inner = value[section] ?? {};
+    if (!isRecord(inner) || inner[key] !== undefined) continue;
+    value[section] = { ...inner, [key]: env[name] ?? STACK_ENV_DEFAULTS[name] };
+    if (env[name] !== undefined) fromEnv.set(formatPath(path), name);
+  }
+  return { value, fromEnv };
+}
+
+/**
+ * Reads the `source:` section of a YAML pipeline file. Without a file, the configuration is all
+ * defaults plus the stack variables.
+ */
+export async function loadSourceConfig(file?: string, env: Env = process.env): Promise<SourceConfig> {
+  if (file === undefined) return parseSourceConfig({}, env);
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CdcError(
+      'INVALID_CONFIG',
+      code === 'ENOENT' ? `pipeline file ${path} not found` : `cannot read pipeline file ${path} (${code})`,
+      {
+        fix: `check the path (relative paths start at ${process.cwd()})`,
+        details: { file: path },
+        cause: error,
+      },
+    );
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const { line, col } = lineCounter.linePos(syntax.pos[0]);
+    throw new CdcError('INVALID_CONFIG', `${path}:${line}:${col}: invalid YAML: ${syntax.message}`, {
+      fix: `correct the YAML at line ${line} of ${path}`,
+      details: { file: path, line, column: col },
+    });
+  }
+  const root: unknown = doc.toJS();
+  if (root !== null && !isRecord(root)) {
+    throw new CdcError(
+      'INVALID_CONFIG',
+      `${path}: a pipeline file must be a mapping with a source: section`,
+      {
+        fix: 'start the file with `source:` and indent the source settings below it',
+        details: { file: path },
+      },
+    );
+  }
+  const lineOf = (at: Path): number | undefined => {
+    const node = doc.getIn(['source', ...at], true) as Node | undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
+  return parseFrom(root?.source ?? {}, env, { file: path, lineOf });
+}
+
+/** The configuration as YAML, safe to log: passwords in URLs are hidden. */
+export function describeConfig(config: SourceConfig): string {
+  return stringify({
+    ...config,
+    database: { url: redactUrl(config.database.url) },
+    registry: { url: redactUrl(config.registry.url) },
+  });
+}
+
+function formatPath(path: Path): string {
+  if (path.length === 0) return 'source';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`))
+    .join('');
+}
+
+function knownKeys(path: Path): string[] {
+  let schema: z.ZodType | undefined = fields;
+  for (const key of [...path, undefined]) {
+    while (
+      schema instanceof z.ZodDefault ||
+      schema instanceof z.ZodPrefault ||
+      schema instanceof z.ZodOptional
+    ) {
+      schema = schema.unwrap() as z.ZodType;
+    }
+    if (!(schema instanceof z.ZodObject)) return [];
+    if (key === undefined) return Object.keys(schema.shape);
+    schema = (schema.shape as Record<string, z.ZodType | undefined>)[String(key)];
+  }
+  return [];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

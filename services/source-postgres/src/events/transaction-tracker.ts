@@ -1,0 +1,212 @@
+import { CdcError } from '@cdc/core';
+import {
+  lsnToBigInt,
+  type DeleteMessage,
+  type InsertMessage,
+  type LogicalMessage,
+  type OriginMessage,
+  type PgoutputMessage,
+  type RelationMessage,
+  type TruncateMessage,
+  type TypeMessage,
+  type UpdateMessage,
+} from '../pgoutput/messages.ts';
+
+/**
+ * Follows the pgoutput stream, message by message, and tells where each data change sits: its
+ * transaction, the transaction's commit LSN, and its index inside the transaction. Events of one
+ * multi-row INSERT or COPY share a commit LSN (and may share a WAL position), so (commitLsn, seq)
+ * is the only position that tells them apart across a restart (anchors.md, failure 6). Pure: no
+ * I/O; the caller feeds messages in stream order and acknowledges the end LSN of a Commit only
+ * once Kafka holds every event of that transaction.
+ */
+
+/** Where one data change sits. All positions are BigInt, as Avro longs must be. */
+export interface ChangeContext {
+  readonly txId: number;
+  /** The commit LSN announced by Begin: the first half of the event's version. */
+  readonly commitLsn: bigint;
+  /** 0 for the first insert/update/delete/truncate of the transaction: the second half. */
+  readonly seq: bigint;
+  /** The WAL position of the message itself, as the caller received it (XLogData start). */
+  readonly lsn: bigint;
+  /** Commit time in milliseconds since the epoch. */
+  readonly commitTimeMs: bigint;
+}
+
+export interface TransactionSummary {
+  readonly txId: number;
+  readonly commitLsn: bigint;
+  /** Just past the commit record: what to confirm to the slot once Kafka has every event. */
+  readonly endLsn: bigint;
+  readonly commitTimeMs: bigint;
+  readonly changes: number;
+}
+
+export type TrackerStep =
+  | { readonly kind: 'begin'; readonly txId: number; readonly commitLsn: bigint }
+  | {
+      readonly kind: 'relation';
+      readonly relation: RelationMessage;
+      /** The Relation message this one replaces, if the oid was known. */
+      readonly previous: RelationMessage | undefined;
+      /**
+       * True when a known relation came back different (columns, types, identity, name): the
+       * caller must rebuild the table's shape and schemas. PostgreSQL also resends unchanged
+       * Relation messages (each new session, cache invalidations), which are not changes.
+       */
+      readonly changed: boolean;
+    }
+  | {
+      readonly kind: 'change';
+      readonly message: InsertMessage | UpdateMessage | DeleteMessage;
+      readonly relation: RelationMessage;
+      readonly context: ChangeContext;
+    }
+  | {
+      readonly kind: 'truncate';
+      readonly message: TruncateMessage;
+      /** One event per relation; they share the one seq of the Truncate message. */
+      readonly relations: readonly RelationMessage[];
+      readonly context: ChangeContext;
+    }
+  | { readonly kind: 'commit'; readonly summary: TransactionSummary }
+  | { readonly kind: 'other'; readonly message: OriginMessage | TypeMessage | LogicalMessage };
+
+interface OpenTransaction {
+  readonly txId: number;
+  readonly finalLsn: string;
+  readonly commitLsn: bigint;
+  readonly commitTimeMs: bigint;
+  nextSeq: bigint;
+}
+
+// A wrong order means we misread the stream or lost part of it: carrying on would number events
+// wrongly, so stop. Restarting resumes from the last confirmed position, which is safe.
+function orderError(message: string, details: Record<string, unknown>): CdcError {
+  return new CdcError('PGOUTPUT_ORDER', `pgoutput stream out of order: ${message}`, {
+    fix: 'restart the source; it resumes from the last confirmed LSN. If it recurs, report it as a bug',
+    details,
+  });
+}
+
+function sameRelation(a: RelationMessage, b: RelationMessage): boolean {
+  return (
+    a.schema === b.schema &&
+    a.name === b.name &&
+    a.replicaIdentity === b.replicaIdentity &&
+    a.columns.length === b.columns.length &&
+    a.columns.every((column, i) => {
+      const other = b.columns[i];
+      return (
+        other !== undefined &&
+        column.name === other.name &&
+        column.typeOid === other.typeOid &&
+        column.typeMod === other.typeMod &&
+        column.isKey === other.isKey
+      );
+    })
+  );
+}
+
+export class TransactionTracker {
+  readonly #relations = new Map<number, RelationMessage>();
+  #open: OpenTransaction | undefined;
+
+  /** The last Relation message seen for an oid (pgoutput sends one before the first use). */
+  relation(relationOid: number): RelationMessage | undefined {
+    return this.#relations.get(relationOid);
+  }
+
+  get inTransaction(): boolean {
+    return this.#open !== undefined;
+  }
+
+  /** Feeds the next message of the stream; `lsn` is the WAL position it arrived at. */
+  feed(message: PgoutputMessage, lsn: bigint): TrackerStep {
+    switch (message.tag) {
+      case 'begin': {
+        if (this.#open) {
+          throw orderError(`Begin of xid ${message.xid} inside transaction ${this.#open.txId}`, {
+            xid: message.xid,
+            openXid: this.#open.txId,
+          });
+        }
+        const commitLsn = lsnToBigInt(message.finalLsn);
+        this.#open = {
+          txId: message.xid,
+          finalLsn: message.finalLsn,
+          commitLsn,
+          commitTimeMs: message.commitTime / 1000n,
+          nextSeq: 0n,
+        };
+        return { kind: 'begin', txId: message.xid, commitLsn };
+      }
+      case 'commit': {
+        const open = this.#open;
+        if (!open) throw orderError(`Commit at ${message.commitLsn} outside a transaction`, { lsn });
+        // Begin announces the commit LSN; a different one means the two do not belong together.
+        if (lsnToBigInt(message.commitLsn) !== open.commitLsn) {
+          throw orderError(
+            `Commit at ${message.commitLsn} closes a transaction announced at ${open.finalLsn}`,
+            {
+              xid: open.txId,
+            },
+          );
+        }
+        this.#open = undefined;
+        return {
+          kind: 'commit',
+          summary: {
+            txId: open.txId,
+            commitLsn: open.commitLsn,
+            endLsn: lsnToBigInt(message.endLsn),
+            commitTimeMs: open.commitTimeMs,
+            changes: Number(open.nextSeq),
+          },
+        };
+      }
+      case 'relation': {
+        const previous = this.#relations.get(message.relationOid);
+        this.#relations.set(message.relationOid, message);
+        const changed = previous !== undefined && !sameRelation(previous, message);
+        return { kind: 'relation', relation: message, previous, changed };
+      }
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const context = this.#next(message.tag, lsn);
+        return { kind: 'change', message, relation: this.#known(message.relationOid, message.tag), context };
+      }
+      case 'truncate': {
+        const context = this.#next('truncate', lsn);
+        const relations = message.relationOids.map((oid) => this.#known(oid, 'truncate'));
+        return { kind: 'truncate', message, relations, context };
+      }
+      case 'message':
+        if (message.transactional && !this.#open) {
+          throw orderError(`transactional logical message at ${message.lsn} outside a transaction`, { lsn });
+        }
+        return { kind: 'other', message };
+      case 'origin':
+      case 'type':
+        return { kind: 'other', message };
+    }
+  }
+
+  #known(relationOid: number, tag: string): RelationMessage {
+    const relation = this.#relations.get(relationOid);
+    if (!relation) {
+      throw orderError(`${tag} for relation ${relationOid} before its Relation message`, { relationOid });
+    }
+    return relation;
+  }
+
+  #next(tag: string, lsn: bigint): ChangeContext {
+    const open = this.#open;
+    if (!open) throw orderError(`${tag} at WAL position ${lsn} outside a transaction`, { lsn });
+    const seq = open.nextSeq;
+    open.nextSeq += 1n;
+    return { txId: open.txId, commitLsn: open.commitLsn, seq, lsn, commitTimeMs: open.commitTimeMs };
+  }
+}

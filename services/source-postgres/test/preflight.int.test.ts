@@ -1,0 +1,235 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CdcError } from '@cdc/core';
+import { isolate } from '@cdc/testkit';
+import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
+import { ensurePublicationAndSlot, preflight } from '../src/preflight.ts';
+
+const iso = isolate('preflight');
+const role = `${iso.id}_noreplication`;
+let url: string;
+let sql: pg.Client;
+
+/** A configuration of its own for each test: publication and slot names never collide. */
+function configFor(suffix: string, settings: Record<string, unknown>): SourceConfig {
+  return parseSourceConfig({ name: `${iso.id}_${suffix}`, database: { url }, ...settings }, {});
+}
+
+async function failure(attempt: Promise<unknown>, code: string): Promise<CdcError> {
+  const error: unknown = await attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CdcError);
+  expect((error as CdcError).code).toBe(code);
+  return error as CdcError;
+}
+
+const refusal = (client: pg.Client, config: SourceConfig) =>
+  failure(preflight(client, config), 'PREFLIGHT_FAILED');
+
+async function dropSlot(name: string): Promise<void> {
+  await sql.query(
+    `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1`,
+    [name],
+  );
+}
+
+beforeAll(async () => {
+  url = await iso.postgresUrl();
+  sql = new pg.Client({ connectionString: url });
+  await sql.connect();
+  await sql.query(`
+    create table patients (id bigint primary key, name text not null);
+    create table visits (patient_id bigint, day date, note text, primary key (patient_id, day));
+    create table audit_log (at timestamptz, line text)`);
+});
+
+afterAll(async () => {
+  // Before the isolation's own clean-up, which drops the database: DROP OWNED works per database.
+  await sql.query(`do $$ begin
+      if exists (select from pg_roles where rolname = '${role}') then
+        drop owned by ${role}; drop role ${role};
+      end if; end $$`);
+  await sql.end();
+});
+
+describe('preflight', () => {
+  it('passes a healthy setup and reports its tables', async () => {
+    const report = await preflight(
+      sql,
+      configFor('healthy', { tables: ['public.patients', 'public.visits'] }),
+    );
+    expect(report).toMatchObject({
+      database: iso.id,
+      role: 'postgres',
+      publication: { name: `${iso.id}_healthy_pub`, exists: false, allTables: false },
+      slot: { name: `${iso.id}_healthy_slot`, exists: false, active: false },
+    });
+    expect(report.tables).toEqual([
+      {
+        schema: 'public',
+        name: 'patients',
+        replicaIdentity: 'default',
+        keyColumns: ['id'],
+        published: false,
+      },
+      {
+        schema: 'public',
+        name: 'visits',
+        replicaIdentity: 'default',
+        keyColumns: ['patient_id', 'day'],
+        published: false,
+      },
+    ]);
+  });
+
+  it('refuses a keyless table with the exact fix, then accepts it with REPLICA IDENTITY FULL and keyless.allow', async () => {
+    await sql.query(`create table events (at timestamptz, payload text)`);
+    const tables = ['public.patients', 'public.events'];
+    const refused = await refusal(sql, configFor('keyless', { tables }));
+    expect(refused.retriable).toBe(false);
+    expect(refused.message).toContain('public.events has no primary key');
+    expect(refused.message).toContain(
+      `ALTER TABLE "public"."events" REPLICA IDENTITY FULL; and add 'public.events' to the config path keyless.allow`,
+    );
+
+    const allowed = configFor('keyless', { tables, keyless: { allow: ['public.events'] } });
+    const stillDefault = await refusal(sql, allowed);
+    expect(stillDefault.message).toContain(
+      'public.events has no primary key and is in keyless.allow, but its replica identity is DEFAULT, not FULL',
+    );
+    expect(stillDefault.message).toContain('fix: ALTER TABLE "public"."events" REPLICA IDENTITY FULL;');
+
+    await sql.query(`alter table events replica identity full`);
+    const report = await preflight(sql, allowed);
+    expect(report.tables.find((t) => t.name === 'events')).toEqual({
+      schema: 'public',
+      name: 'events',
+      replicaIdentity: 'full',
+      keyColumns: [],
+      published: false,
+    });
+  });
+
+  it('names missing tables, together with every other problem', async () => {
+    const error = await refusal(
+      sql,
+      configFor('missing', {
+        tables: ['public.patients', 'public.nope', 'Public.Patients', 'public.audit_log'],
+      }),
+    );
+    expect(error.message).toContain(`tables not found in database ${iso.id}: public.nope, Public.Patients`);
+    expect(error.message).toContain('public.audit_log has no primary key');
+    expect(error.details.problems).toHaveLength(2);
+  });
+
+  it("checks every user table with tables: 'all'", async () => {
+    const error = await refusal(sql, configFor('all', {}));
+    expect(error.message).toContain('public.audit_log has no primary key');
+    expect(error.message).not.toContain('public.patients');
+    const allowed = await refusal(
+      sql,
+      configFor('all', { keyless: { allow: ['public.audit_log', 'public.events'] } }),
+    );
+    expect(allowed.message).toContain(
+      'public.audit_log has no primary key and is in keyless.allow, but its replica identity is DEFAULT, not FULL',
+    );
+  });
+
+  it('tells a role without REPLICATION exactly what to run', async () => {
+    await sql.query(`create role ${role} login`);
+    const asRole = new URL(url);
+    asRole.username = role;
+    asRole.password = '';
+    const client = new pg.Client({ connectionString: asRole.toString() });
+    await client.connect();
+    try {
+      const config = configFor('role', { tables: ['public.patients'] });
+      const error = await refusal(client, config);
+      expect(error.message).toContain(`role ${role} has neither REPLICATION nor SUPERUSER`);
+      expect(error.message).toContain(`fix: as a superuser: ALTER ROLE "${role}" WITH REPLICATION;`);
+      expect(error.message).toContain(`role ${role} may not SELECT from public.patients`);
+      expect(error.message).toContain(`fix: GRANT SELECT ON "public"."patients" TO "${role}";`);
+      expect(error.message).toContain(
+        `cannot create publication ${iso.id}_role_pub: it does not own public.patients`,
+      );
+      expect(error.message).toContain(
+        `fix: as the owner of the tables or a superuser: CREATE PUBLICATION "${iso.id}_role_pub" FOR TABLE "public"."patients";`,
+      );
+
+      await sql.query(`alter role ${role} with replication; grant select on patients to ${role}`);
+      const remaining = await refusal(client, config);
+      expect(remaining.details.problems).toHaveLength(1); // only the publication, which postgres must create
+      await sql.query(`create publication ${iso.id}_role_pub for table patients`);
+      expect((await preflight(client, config)).tables[0]?.published).toBe(true);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('ensurePublicationAndSlot', () => {
+  it('creates publication and slot once, and adds a newly listed table to the publication', async () => {
+    const first = configFor('ensure', { tables: ['public.patients'] });
+    try {
+      const created = await ensurePublicationAndSlot(sql, first);
+      expect(created.publication).toEqual({ name: first.publication, created: true, addedTables: [] });
+      expect(created.slot).toMatchObject({ name: first.slot, created: true });
+      expect(created.slot.consistentLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      expect(created.changes).toHaveLength(2);
+
+      const again = await ensurePublicationAndSlot(sql, first);
+      expect(again).toEqual({
+        publication: { name: first.publication, created: false, addedTables: [] },
+        slot: { name: first.slot, created: false },
+        changes: [],
+      });
+
+      const wider = configFor('ensure', { tables: ['public.patients', 'public.visits'] });
+      const added = await ensurePublicationAndSlot(sql, wider);
+      expect(added.publication.addedTables).toEqual(['public.visits']);
+      expect(added.changes).toEqual([`added public.visits to publication ${wider.publication}`]);
+      expect(added.slot.created).toBe(false);
+
+      const report = await preflight(sql, wider);
+      expect(report.tables.map((t) => [t.name, t.published])).toEqual([
+        ['patients', true],
+        ['visits', true],
+      ]);
+      expect(report.slot).toEqual({ name: wider.slot, exists: true, active: false });
+      expect((await ensurePublicationAndSlot(sql, wider)).changes).toEqual([]);
+    } finally {
+      await dropSlot(first.slot);
+    }
+  });
+
+  it('refuses a slot of another kind or of another database, in preflight too', async () => {
+    const physical = configFor('physical', { tables: ['public.patients'] });
+    const elsewhere = configFor('elsewhere', { tables: ['public.patients'] });
+    const other = new pg.Client({ connectionString: iso.env.CDC_PG_URL });
+    await other.connect();
+    try {
+      await sql.query(`select pg_create_physical_replication_slot($1)`, [physical.slot]);
+      await other.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [elsewhere.slot]);
+      const otherDb = new URL(iso.env.CDC_PG_URL).pathname.slice(1);
+
+      const kind = await failure(ensurePublicationAndSlot(sql, physical), 'SLOT_MISMATCH');
+      expect(kind.retriable).toBe(false);
+      expect(kind.message).toBe(
+        `slot ${physical.slot} exists but is a physical slot, not a logical slot of pgoutput`,
+      );
+      expect(kind.fix).toContain(`SELECT pg_drop_replication_slot('${physical.slot}')`);
+
+      const database = await failure(ensurePublicationAndSlot(sql, elsewhere), 'SLOT_MISMATCH');
+      expect(database.message).toBe(
+        `slot ${elsewhere.slot} belongs to database ${otherDb}, not ${iso.id}; a slot serves one database`,
+      );
+      expect((await refusal(sql, elsewhere)).message).toContain(`belongs to database ${otherDb}`);
+    } finally {
+      await dropSlot(physical.slot);
+      await other.query(`select pg_drop_replication_slot($1)`, [elsewhere.slot]).catch(() => undefined);
+      await other.end();
+    }
+  });
+});
