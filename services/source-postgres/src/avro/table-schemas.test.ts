@@ -1,4 +1,3 @@
-import { CdcError } from '@cdc/core';
 import { describe, expect, it } from 'vitest';
 import type { ColumnKind } from '../types/column-kind.ts';
 import { avroType } from './avro-types.ts';
@@ -9,16 +8,9 @@ import {
   keySchema,
   topicName,
   valueSchema,
-  type TableColumn,
   type TableShape,
 } from './table-schemas.ts';
-
-const column = (name: string, kind: ColumnKind, nullable = true, isKey = false): TableColumn => ({
-  name,
-  kind,
-  nullable,
-  isKey,
-});
+import { column, thrown } from '../testing.ts';
 
 const patients: TableShape = {
   prefix: 'cdc',
@@ -30,16 +22,6 @@ const patients: TableShape = {
     column('born', { kind: 'date' }),
   ],
 };
-
-function thrown(action: () => unknown): CdcError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CdcError) return error;
-    throw error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('avroTypeFor', () => {
   // The Avro column of contracts.md, kind by kind.

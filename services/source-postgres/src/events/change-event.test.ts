@@ -1,17 +1,10 @@
 import { CdcError } from '@cdc/core';
 import { describe, expect, it } from 'vitest';
 import { avroType } from '../avro/avro-types.ts';
-import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '../avro/table-schemas.ts';
+import { envelopeSchema, keySchema, type TableShape } from '../avro/table-schemas.ts';
 import { UNCHANGED, type RelationMessage, type TruncateMessage, type Tuple } from '../pgoutput/messages.ts';
-import type { ColumnKind } from '../types/column-kind.ts';
 import { buildChangeEvents, type ChangeEventInput } from './change-event.ts';
-
-const column = (name: string, kind: ColumnKind, nullable = true, isKey = false): TableColumn => ({
-  name,
-  kind,
-  nullable,
-  isKey,
-});
+import { column, thrown } from '../testing.ts';
 
 // "full name" becomes the Avro field full_name: rows and unchanged_fields use the Avro names.
 const patients: TableShape = {
@@ -106,16 +99,6 @@ const event = (
   value: { before, after, op, ts_ms: NOW, source, unchanged_fields: unchanged },
   version,
 });
-
-function thrown(action: () => unknown): CdcError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CdcError) return error;
-    throw error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('buildChangeEvents', () => {
   it('insert: op c, after decoded per column kind, key the primary key', () => {

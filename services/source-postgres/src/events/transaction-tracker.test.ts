@@ -1,7 +1,7 @@
-import { CdcError } from '@cdc/core';
 import { describe, expect, it } from 'vitest';
 import type { PgoutputMessage, RelationMessage } from '../pgoutput/messages.ts';
 import { TransactionTracker, type TrackerStep } from './transaction-tracker.ts';
+import { thrown } from '../testing.ts';
 
 const relation = (columns: RelationMessage['columns'] = []): RelationMessage => ({
   tag: 'relation',
@@ -28,16 +28,6 @@ const commit = (commitLsn: string, endLsn: string): PgoutputMessage => ({
   commitTime: COMMIT_US,
 });
 const insert = (id: string): PgoutputMessage => ({ tag: 'insert', relationOid: 16384, new: [id] });
-
-function thrown(action: () => unknown): CdcError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CdcError) return error;
-    throw error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('TransactionTracker', () => {
   it('numbers the rows of a multi-row insert that share one commit LSN', () => {
