@@ -1,11 +1,18 @@
-import pg from 'pg';
-import { CdcError, errorMessage } from '@cdc/core';
+import type pg from 'pg';
+import { CdcError } from '@cdc/core';
 import type { SourceConfig } from './config.ts';
-
-const ident = pg.escapeIdentifier;
-const qualified = (t: { schema: string; name: string }) => `${ident(t.schema)}.${ident(t.name)}`;
-const qualifiedName = (name: string) => qualified({ schema: name.split('.')[0]!, name: name.split('.')[1]! });
-const IDENTITY = { d: 'default', n: 'nothing', f: 'full', i: 'index' } as const;
+import {
+  IDENTITY,
+  ident,
+  notAllTables,
+  qualified,
+  readPublication,
+  readSlot,
+  readTables,
+  slotProblem,
+  type Problem,
+  type TableRow,
+} from './setup-catalog.ts';
 
 export interface PreflightTable {
   schema: string;
@@ -26,35 +33,9 @@ export interface PreflightReport {
   slot: { name: string; exists: boolean; active: boolean };
 }
 
-interface Problem {
-  message: string;
-  fix: string;
-  retriable?: boolean;
-}
-
 type ServerRow = Record<'wal_level' | 'role' | 'database' | 'version', string> &
   Record<'max_slots' | 'used_slots' | 'max_senders' | 'used_senders', number> &
   Record<'rolsuper' | 'rolreplication' | 'can_create', boolean>;
-type SlotRow = {
-  slot_type: string;
-  plugin: string | null;
-  database: string | null;
-  wal_status: string | null;
-};
-interface TableRow {
-  schema: string;
-  name: string;
-  relkind: string;
-  relpersistence: string;
-  relreplident: keyof typeof IDENTITY;
-  owned: boolean;
-  can_select: boolean;
-  /** Primary key columns in key order; null without a primary key. */
-  pk: string[] | null;
-  identity_is_pk: boolean | null;
-  published: boolean;
-}
-
 /**
  * Checks everything logical replication of the configured tables needs, in one pass, and
  * reports every problem at once with its fix, so that an operator fixes them in one round.
@@ -173,96 +154,6 @@ export async function preflight(client: pg.Client, config: SourceConfig): Promis
   };
 }
 
-export interface EnsureResult {
-  publication: { name: string; created: boolean; addedTables: string[] };
-  slot: { name: string; created: boolean; consistentLsn?: string };
-  /** What was changed, in words for the log; empty when everything was already in place. */
-  changes: string[];
-}
-
-/**
- * Creates the publication and the slot if missing, and adds newly listed tables to an existing
- * publication; a second run changes nothing. Call it only once preflight passed: publishing a
- * table without a usable replica identity makes PostgreSQL refuse the application's updates.
- * The slot is made with SQL here; the snapshot stage will create it over the replication
- * protocol instead, to export its snapshot.
- */
-export async function ensurePublicationAndSlot(
-  client: pg.Client,
-  config: SourceConfig,
-): Promise<EnsureResult> {
-  const { publication: name, slot: slotName } = config;
-  const result: EnsureResult = {
-    publication: { name, created: false, addedTables: [] },
-    slot: { name: slotName, created: false },
-    changes: [],
-  };
-  const pub = ident(name);
-  const target =
-    config.tables === 'all' ? 'ALL TABLES' : `TABLE ${config.tables.map(qualifiedName).join(', ')}`;
-  if (!(await readPublication(client, name))) {
-    result.publication.created = await create(`create publication ${name}`, () =>
-      client.query(`CREATE PUBLICATION ${pub} FOR ${target}`),
-    );
-    if (result.publication.created) result.changes.push(`created publication ${name} FOR ${target}`);
-  }
-  const publication = (await readPublication(client, name))!;
-  const notAll = notAllTables(publication, config);
-  if (notAll) throw new CdcError('PUBLICATION_MISMATCH', notAll.message, { fix: notAll.fix });
-  if (config.tables !== 'all') {
-    const published = (await readTables(client, config)).filter((t) => t.published);
-    const missing = config.tables.filter((n) => !published.some((t) => `${t.schema}.${t.name}` === n));
-    if (missing.length > 0) {
-      await create(`add ${missing.join(', ')} to publication ${name}`, () =>
-        client.query(`ALTER PUBLICATION ${pub} ADD TABLE ${missing.map(qualifiedName).join(', ')}`),
-      );
-      result.publication.addedTables = missing;
-      result.changes.push(`added ${missing.join(', ')} to publication ${name}`);
-    }
-  }
-
-  if (!(await readSlot(client, slotName))) {
-    // Waits for the transactions already running to end, so that the slot starts at a point
-    // from which every later commit is decoded whole.
-    result.slot.created = await create(`create slot ${slotName}`, async () => {
-      const created = await client.query<{ lsn: string }>(
-        `select lsn::text from pg_create_logical_replication_slot($1, 'pgoutput')`,
-        [slotName],
-      );
-      result.slot.consistentLsn = created.rows[0]?.lsn;
-    });
-    if (result.slot.created)
-      result.changes.push(`created slot ${slotName} (pgoutput) at ${result.slot.consistentLsn}`);
-  }
-  const slot = (await readSlot(client, slotName))!;
-  const database = (await client.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
-  const wrong = slotProblem(slot, slotName, database);
-  if (wrong) throw new CdcError('SLOT_MISMATCH', wrong.message, { fix: wrong.fix });
-  return result;
-}
-
-/**
- * Runs a CREATE or ADD; false when another instance made the same object meanwhile, which is
- * the outcome we wanted. Failures say whether a retry can help: lost connections and busy
- * servers, yes; refusals, no.
- */
-async function create(what: string, action: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === '42710') return false; // duplicate_object
-    const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-    throw new CdcError('SETUP_FAILED', `could not ${what}: ${errorMessage(error)}`, {
-      retriable: sqlstate === undefined || /^(08|40|53|57P)/.test(sqlstate),
-      fix: 'run the preflight check: it names the cause and its fix',
-      details: { sqlstate },
-      cause: error,
-    });
-  }
-}
-
 function tableProblems(t: TableRow, config: SourceConfig, role: string): Problem[] {
   const name = `${t.schema}.${t.name}`;
   const table = qualified(t);
@@ -308,80 +199,4 @@ function tableProblems(t: TableRow, config: SourceConfig, role: string): Problem
     });
   }
   return problems;
-}
-
-function notAllTables(publication: { puballtables: boolean }, config: SourceConfig): Problem | undefined {
-  if (config.tables !== 'all' || publication.puballtables) return undefined;
-  const pub = ident(config.publication);
-  return {
-    message: `publication ${config.publication} exists but is not FOR ALL TABLES, while tables is 'all'`,
-    fix: `as a superuser: DROP PUBLICATION ${pub}; CREATE PUBLICATION ${pub} FOR ALL TABLES; or list the tables in the config path tables`,
-  };
-}
-
-function slotProblem(slot: SlotRow, name: string, database: string): Problem | undefined {
-  const drop = `SELECT pg_drop_replication_slot(${pg.escapeLiteral(name)}); (a new snapshot follows)`;
-  if (slot.slot_type !== 'logical' || slot.plugin !== 'pgoutput') {
-    return {
-      message: `slot ${name} exists but is a ${slot.slot_type} slot${slot.plugin ? ` of plugin ${slot.plugin}` : ''}, not a logical slot of pgoutput`,
-      fix: `set the config path slot to another name, or if nothing else uses it: ${drop}`,
-    };
-  }
-  if (slot.database !== database) {
-    return {
-      message: `slot ${name} belongs to database ${slot.database}, not ${database}; a slot serves one database`,
-      fix: 'set the config path slot to another name (slot names are unique in the whole server)',
-    };
-  }
-  if (slot.wal_status === 'lost') {
-    return {
-      message: `slot ${name} is lost: PostgreSQL removed WAL it still needed (max_slot_wal_keep_size)`,
-      fix: drop,
-    };
-  }
-  return undefined;
-}
-
-async function readSlot(client: pg.Client, name: string) {
-  const { rows } = await client.query<SlotRow & { active: boolean }>(
-    `select slot_type, plugin, database, wal_status, active from pg_replication_slots where slot_name = $1`,
-    [name],
-  );
-  return rows[0];
-}
-
-async function readPublication(client: pg.Client, name: string) {
-  const { rows } = await client.query<Record<'puballtables' | 'owned' | 'publishes_all', boolean>>(
-    `select puballtables, pg_has_role(pubowner, 'USAGE') as owned,
-            pubinsert and pubupdate and pubdelete and pubtruncate as publishes_all
-       from pg_publication where pubname = $1`,
-    [name],
-  );
-  return rows[0];
-}
-
-/** The captured tables that exist, with what the checks need; 'all' means every user table. */
-async function readTables(client: pg.Client, config: SourceConfig): Promise<TableRow[]> {
-  const listed = config.tables === 'all' ? undefined : config.tables.map((name) => name.split('.'));
-  const { rows } = await client.query<TableRow>(
-    `select n.nspname as schema, c.relname as name, c.relkind, c.relpersistence, c.relreplident,
-            pg_has_role(c.relowner, 'USAGE') as owned, has_table_privilege(c.oid, 'SELECT') as can_select,
-            (select array_agg(a.attname::text order by k.ord) from pg_index i
-               cross join unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
-               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-              where i.indrelid = c.oid and i.indisprimary) as pk,
-            (select i.indisprimary from pg_index i where i.indrelid = c.oid and i.indisreplident) as identity_is_pk,
-            exists (select 1 from pg_publication_tables pt where pt.pubname = $1
-                     and pt.schemaname = n.nspname and pt.tablename = c.relname)
-              or exists (select 1 from pg_publication_rel pr join pg_publication p on p.oid = pr.prpubid
-                          where p.pubname = $1 and pr.prrelid = c.oid) as published
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where ${
-        listed
-          ? `(n.nspname, c.relname) in (select * from unnest($2::text[], $3::text[]))`
-          : `c.relkind = 'r' and c.relpersistence = 'p' and n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%'`
-      } order by 1, 2`,
-    listed ? [config.publication, listed.map((p) => p[0]), listed.map((p) => p[1])] : [config.publication],
-  );
-  return rows;
 }

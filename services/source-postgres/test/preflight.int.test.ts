@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdcError } from '@cdc/core';
 import { isolate } from '@cdc/testkit';
 import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
-import { ensurePublicationAndSlot, preflight } from '../src/preflight.ts';
+import { preflight } from '../src/preflight.ts';
+import { ensurePublicationAndSlot } from '../src/publication-setup.ts';
 
 const iso = isolate('preflight');
 const role = `${iso.id}_noreplication`;
