@@ -63,6 +63,19 @@ stackCommand
     console.log(formatExports((await loadStack()).env()));
   });
 
+const sourceCommand = program.command('source').description('the PostgreSQL change-data-capture source');
+
+sourceCommand
+  .command('check')
+  .description(
+    'load the source config and check the database: wal_level, privileges, slots, primary keys; prints every problem with its fix',
+  )
+  .option('-c, --config <file>', 'pipeline YAML file whose `source:` section configures the source')
+  .action(async (options: { config?: string }) => {
+    const { checkSource } = await import('./source-check.ts');
+    process.exitCode = await checkSource(options.config);
+  });
+
 program
   .command('start')
   .description('run the pipeline; for now: bring the local stack up and print its status')

@@ -23,6 +23,8 @@ describe('cdc command line', () => {
       ['stack', 'clean'],
       ['stack', 'status'],
       ['stack', 'env'],
+      ['source'],
+      ['source', 'check'],
       ['start'],
     ]) {
       const result = cdc([...command, '--help']);

@@ -1,0 +1,3 @@
+export { describeConfig, loadSourceConfig, parseSourceConfig, type SourceConfig } from './config.ts';
+export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
+export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
