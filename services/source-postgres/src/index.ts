@@ -1,3 +1,4 @@
 export { describeConfig, loadSourceConfig, parseSourceConfig, type SourceConfig } from './config.ts';
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
+export { ChangeStream, type ChangeStreamCounters, type ChangeStreamOptions } from './stream/change-stream.ts';

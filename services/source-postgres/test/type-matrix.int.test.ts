@@ -9,7 +9,8 @@ import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
 import { topicName, valueSchema } from '../src/avro/table-schemas.ts';
 import type { InsertMessage, PgoutputMessage, RelationMessage } from '../src/pgoutput/messages.ts';
 import { RawPgoutputPlugin } from '../src/pgoutput/plugin.ts';
-import { REPLICATION_SESSION_SETTINGS, type ColumnKind, type ColumnValue } from '../src/types/column-kind.ts';
+import { replicationSessionOptions } from '../src/stream/change-stream.ts';
+import type { ColumnKind, ColumnValue } from '../src/types/column-kind.ts';
 import { decodeText } from '../src/types/decode-text.ts';
 import { kindOf, loadTypeInfo } from '../src/types/type-catalog.ts';
 
@@ -115,7 +116,7 @@ let sql: pg.Client;
 
 beforeAll(async () => {
   url = await iso.postgresUrl();
-  sql = new pg.Client({ connectionString: url, options: sessionOptions() });
+  sql = new pg.Client({ connectionString: url, options: replicationSessionOptions() });
   await sql.connect();
   await sql.query(`create extension if not exists citext; create type mood as enum ('sad', 'ok', 'happy')`);
   await sql.query(`create table matrix (${COLUMNS})`);
@@ -126,16 +127,10 @@ beforeAll(async () => {
 
 afterAll(() => sql.end());
 
-function sessionOptions(): string {
-  return Object.entries(REPLICATION_SESSION_SETTINGS)
-    .map(([name, value]) => `-c ${name}=${value.replaceAll(' ', '\\ ')}`)
-    .join(' ');
-}
-
 /** Streams the slot until the first commit and returns the relation and its inserted rows. */
 async function captureInserts(): Promise<{ relation: RelationMessage; inserts: InsertMessage[] }> {
   const service = new LogicalReplicationService(
-    { connectionString: url, options: sessionOptions() },
+    { connectionString: url, options: replicationSessionOptions() },
     { acknowledge: { auto: false, timeoutSeconds: 0 } },
   );
   const messages: PgoutputMessage[] = [];

@@ -1,0 +1,251 @@
+import { LogicalReplicationService } from 'pg-logical-replication';
+import pg from 'pg';
+import { CdcError } from '@cdc/core';
+import type { SourceConfig } from '../config.ts';
+import { buildChangeEvents, type ChangeRecord, type ChangeEventInput } from '../events/change-event.ts';
+import { TransactionTracker, type ChangeContext } from '../events/transaction-tracker.ts';
+import {
+  bigIntToLsn,
+  lsnToBigInt,
+  type PgoutputMessage,
+  type RelationMessage,
+} from '../pgoutput/messages.ts';
+import { RawPgoutputPlugin } from '../pgoutput/plugin.ts';
+import { REPLICATION_SESSION_SETTINGS } from '../types/column-kind.ts';
+import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
+import { SchemaRegistrar, type RegisteredTable } from './schema-registrar.ts';
+import { TableShapes } from './table-shapes.ts';
+
+export interface ChangeStreamOptions {
+  readonly config: SourceConfig;
+  /** Records buffered before a flush inside a transaction: bounds memory (anchors.md, failure 5). */
+  readonly batchSize?: number;
+  /** source.version of the events. */
+  readonly version?: string;
+  /** Defaults to an idempotent kafkajs producer on config.kafka.brokers. */
+  readonly writer?: KafkaWriter;
+}
+
+export interface ChangeStreamCounters {
+  eventsSent: number;
+  transactionsAcknowledged: number;
+  /** The position the slot was last told is durable, 'X/X'. */
+  lastAcknowledgedLsn: string | undefined;
+}
+
+/** `-c name=value` options: the session settings that make the text of every value canonical. */
+export function replicationSessionOptions(): string {
+  return Object.entries(REPLICATION_SESSION_SETTINGS)
+    .map(([name, value]) => `-c ${name}=${value.replaceAll(' ', '\\ ')}`)
+    .join(' ');
+}
+
+/**
+ * Streams the slot into Kafka. The slot's confirmed position only ever moves to the end of a
+ * transaction whose every record Kafka has acknowledged (anchors.md, failure 10), or, when
+ * nothing is in flight, to a keepalive's position. After a crash PostgreSQL resends every
+ * transaction after that position, whole, so delivery is at-least-once with stable versions.
+ */
+export class ChangeStream {
+  readonly counters: ChangeStreamCounters = {
+    eventsSent: 0,
+    transactionsAcknowledged: 0,
+    lastAcknowledgedLsn: undefined,
+  };
+  readonly #options: ChangeStreamOptions;
+  readonly #batchSize: number;
+  readonly #tracker = new TransactionTracker();
+  readonly #tables = new Map<number, RegisteredTable>();
+  readonly #writer: KafkaWriter;
+  #registrar: SchemaRegistrar | undefined;
+  #catalog: pg.Client | undefined;
+  #shapes: TableShapes | undefined;
+  #service: LogicalReplicationService | undefined;
+  #database = '';
+  #batch: OutRecord[] = [];
+  #durable = 0n; // the last position acknowledged to the slot
+  // Messages parsed off the socket vs handled: equal means nothing is queued in the library.
+  #received = 0;
+  #handled = 0;
+  #closing = false;
+  #failed = false;
+  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Settles when the stream ends: resolved by stop(), rejected with the error that stopped it. */
+  readonly done: Promise<void>;
+
+  constructor(options: ChangeStreamOptions) {
+    this.#options = options;
+    this.#batchSize = options.batchSize ?? 1000;
+    this.#writer = options.writer ?? createKafkaWriter({ brokers: options.config.kafka.brokers });
+    this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.done.catch(() => undefined); // observed through `done` by whoever wants it
+  }
+
+  /** Resolves once PostgreSQL streams; failures after that reject `done`. */
+  async start(): Promise<void> {
+    if (this.#service) throw new Error('ChangeStream.start() called twice');
+    const { config } = this.#options;
+    const connection = { connectionString: config.database.url, options: replicationSessionOptions() };
+    this.#catalog = new pg.Client({ connectionString: config.database.url });
+    this.#catalog.on('error', (error) => this.#fail(error));
+    await this.#catalog.connect();
+    const { rows } = await this.#catalog.query<{ db: string; confirmed: string | null }>(
+      `select current_database() as db,
+              (select confirmed_flush_lsn::text from pg_replication_slots where slot_name = $1) as confirmed`,
+      [config.slot],
+    );
+    this.#database = rows[0]!.db;
+    // Start from the slot's own position, so a keepalive answered before the first commit never
+    // reports a position behind it.
+    this.#durable = rows[0]?.confirmed ? lsnToBigInt(rows[0].confirmed) : 0n;
+    this.#shapes = new TableShapes(this.#catalog, config.name);
+    this.#registrar = new SchemaRegistrar(config.registry.url);
+
+    // Automatic acknowledgement and its timer would confirm positions Kafka does not have yet
+    // (libraries.md, upstream issue #174); flow control awaits our handler message by message.
+    const service = new LogicalReplicationService(connection, {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+      flowControl: { enabled: true },
+    });
+    this.#service = service;
+    service.on('data', (lsn: string, message: PgoutputMessage) => this.#onData(lsn, message));
+    service.on('heartbeat', (lsn: string, _time: number, reply: boolean) => this.#onKeepalive(lsn, reply));
+    service.on('error', (error: Error) => this.#fail(error));
+    const plugin = new RawPgoutputPlugin({ publicationNames: [config.publication] });
+    const counting = Object.create(plugin) as RawPgoutputPlugin;
+    counting.parse = (buffer) => {
+      this.#received += 1;
+      return plugin.parse(buffer);
+    };
+    await new Promise<void>((resolve, reject) => {
+      service.once('start', () => resolve());
+      service.subscribe(counting, config.slot).then(
+        () =>
+          this.#fail(
+            new CdcError('REPLICATION_ENDED', 'the replication connection ended', { retriable: true }),
+          ),
+        (error: unknown) => {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          this.#fail(error);
+        },
+      );
+    });
+  }
+
+  /** Stops without flushing: what Kafka has not acknowledged is resent after the next start. */
+  async stop(): Promise<void> {
+    if (this.#closing) return this.done.catch(() => undefined);
+    this.#closing = true;
+    await this.#close();
+    this.#settle?.resolve();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#failed = true;
+    void this.#close().finally(() => this.#settle?.reject(error));
+  }
+
+  async #close(): Promise<void> {
+    await Promise.allSettled([this.#service?.destroy(), this.#catalog?.end(), this.#writer.close()]);
+  }
+
+  async #onData(lsn: string, message: PgoutputMessage): Promise<void> {
+    try {
+      if (!this.#closing) await this.#handle(message, lsnToBigInt(lsn));
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#handled += 1;
+    }
+  }
+
+  async #handle(message: PgoutputMessage, lsn: bigint): Promise<void> {
+    const step = this.#tracker.feed(message, lsn);
+    switch (step.kind) {
+      case 'relation': {
+        const shape = await this.#shapes!.resolve(step.relation);
+        this.#tables.set(step.relation.relationOid, await this.#registrar!.register(shape));
+        return;
+      }
+      case 'change':
+        return this.#append(step.relation, step.message, step.context);
+      case 'truncate':
+        for (const relation of step.relations) await this.#append(relation, step.message, step.context);
+        return;
+      case 'commit':
+        await this.#flush();
+        // Only now is the whole transaction in Kafka: the slot may pass it.
+        this.counters.transactionsAcknowledged += 1;
+        return this.#acknowledge(step.summary.endLsn);
+      default:
+        return;
+    }
+  }
+
+  async #append(
+    relation: RelationMessage,
+    message: ChangeEventInput['message'],
+    context: ChangeContext,
+  ): Promise<void> {
+    const table = this.#tables.get(relation.relationOid);
+    if (!table) throw new CdcError('PGOUTPUT_ORDER', `no schema for relation ${relation.relationOid}`);
+    const records = buildChangeEvents({
+      database: this.#database,
+      version: this.#options.version ?? '0.1.0',
+      nowMs: BigInt(Date.now()),
+      shape: table.shape,
+      relation,
+      message,
+      context,
+    });
+    for (const record of records) this.#batch.push(await this.#encode(table, record));
+    if (this.#batch.length >= this.#batchSize) await this.#flush();
+  }
+
+  async #encode(table: RegisteredTable, record: ChangeRecord): Promise<OutRecord> {
+    const registrar = this.#registrar!;
+    return {
+      topic: table.topic,
+      key: record.key === null ? null : await registrar.encode(table.keyId, record.key),
+      value: record.value === null ? null : await registrar.encode(table.valueId, record.value),
+      // The event's version, readable without decoding (contracts.md, ordering).
+      headers: {
+        'cdc.commit_lsn': record.version.commitLsn.toString(),
+        'cdc.seq': record.version.seq.toString(),
+      },
+    };
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    await this.#writer.send(batch);
+    this.counters.eventsSent += batch.length;
+  }
+
+  /**
+   * Keepalives asking for a reply get the last durable position; when nothing at all is in
+   * flight (no open transaction, nothing queued or buffered), the keepalive's own position,
+   * so that PostgreSQL can recycle WAL that held no change of ours (anchors.md, failure 1).
+   */
+  #onKeepalive(lsn: string, reply: boolean): void {
+    if (!reply || this.#closing) return;
+    const idle = this.#received === this.#handled && !this.#tracker.inTransaction && this.#batch.length === 0;
+    const position = lsnToBigInt(lsn);
+    this.#acknowledge(idle && position > this.#durable ? position : this.#durable).catch((error: unknown) =>
+      this.#fail(error),
+    );
+  }
+
+  async #acknowledge(position: bigint): Promise<void> {
+    if (this.#failed || position < this.#durable) return;
+    this.#durable = position;
+    // The library reports "lsn + 1" as written/flushed; PostgreSQL wants the end position itself.
+    // One byte too far could skip a transaction whose commit record starts right at that end.
+    if (position > 0n) await this.#service?.acknowledge(bigIntToLsn(position - 1n));
+    this.counters.lastAcknowledgedLsn = bigIntToLsn(position);
+  }
+}

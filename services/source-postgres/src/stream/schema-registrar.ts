@@ -1,0 +1,133 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { CdcError, errorMessage } from '@cdc/core';
+import { schemaRegistryOptions } from '../avro/avro-types.ts';
+import {
+  envelopeSchema,
+  keySchema,
+  topicName,
+  valueSchema,
+  type AvroField,
+  type AvroRecord,
+  type TableShape,
+} from '../avro/table-schemas.ts';
+
+/** A table's topic and the registry ids of its key and value schemas. */
+export interface RegisteredTable {
+  readonly shape: TableShape;
+  readonly topic: string;
+  readonly keyId: number;
+  readonly valueId: number;
+}
+
+type FieldsOf = (shape: TableShape) => readonly AvroField[];
+
+/**
+ * Registers the schemas of a table under the topic-name strategy (contracts.md: `<topic>-key`,
+ * `<topic>-value`, BACKWARD) and encodes records in the registry's wire format.
+ */
+export class SchemaRegistrar {
+  readonly registry: SchemaRegistry;
+  readonly #url: string;
+  // Per subject and schema text: re-registering the same schema is a wasted round trip.
+  readonly #ids = new Map<string, number>();
+  // The last shape registered per topic, to name the columns an incompatible change touches.
+  readonly #shapes = new Map<string, TableShape>();
+
+  constructor(url: string) {
+    this.#url = url.replace(/\/+$/u, '');
+    this.registry = new SchemaRegistry({ host: this.#url }, schemaRegistryOptions);
+  }
+
+  async register(shape: TableShape): Promise<RegisteredTable> {
+    const topic = topicName(shape.prefix, shape.schema, shape.table);
+    const keyFields: FieldsOf = (s) => keySchema(s).fields;
+    const valueFields: FieldsOf = (s) => valueSchema(s).fields;
+    const keyId = await this.#register(`${topic}-key`, keySchema(shape), shape, keyFields);
+    const valueId = await this.#register(`${topic}-value`, envelopeSchema(shape), shape, valueFields);
+    this.#shapes.set(topic, shape);
+    return { shape, topic, keyId, valueId };
+  }
+
+  encode(id: number, value: unknown): Promise<Buffer> {
+    return this.registry.encode(id, value);
+  }
+
+  async #register(subject: string, schema: AvroRecord, shape: TableShape, fieldsOf: FieldsOf) {
+    const text = JSON.stringify(schema);
+    const cacheKey = `${subject}\n${text}`;
+    const known = this.#ids.get(cacheKey);
+    if (known !== undefined) return known;
+    try {
+      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject });
+      this.#ids.set(cacheKey, id);
+      return id;
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      if (status === 409) throw await this.#incompatible(subject, shape, fieldsOf, error);
+      const retriable = typeof status !== 'number' || status >= 500 || status === 408 || status === 429;
+      throw new CdcError('SCHEMA_REGISTRY', `registering ${subject} failed: ${errorMessage(error)}`, {
+        retriable,
+        fix: retriable ? 'check that the schema registry is up and reachable' : undefined,
+        details: { subject, status },
+        cause: error,
+      });
+    }
+  }
+
+  async #incompatible(subject: string, shape: TableShape, fieldsOf: FieldsOf, cause: unknown) {
+    const topic = topicName(shape.prefix, shape.schema, shape.table);
+    const previousShape = this.#shapes.get(topic);
+    // After a restart nothing is in memory: the registry's latest version is the previous shape.
+    const previous = previousShape ? fieldsOf(previousShape) : await this.#latestFields(subject);
+    const changes = previous ? describeChanges(previous, fieldsOf(shape)) : [];
+    const table = `${shape.schema}.${shape.table}`;
+    const what = changes.length > 0 ? changes.join('; ') : 'columns could not be compared';
+    return new CdcError(
+      'INCOMPATIBLE_SCHEMA_CHANGE',
+      `the new schema of ${table} is not BACKWARD compatible with ${subject} (${what})`,
+      {
+        fix:
+          `revert the change to ${table}, or make it compatible (add columns as nullable, do not change ` +
+          `a column's type or the primary key); if consumers can take it, register it by hand after ` +
+          `setting ${subject} to compatibility NONE, then restart`,
+        details: { subject, table, changes },
+        cause,
+      },
+    );
+  }
+
+  /** The row fields of the subject's latest version; undefined when it cannot be read. */
+  async #latestFields(subject: string): Promise<readonly AvroField[] | undefined> {
+    try {
+      const response = await fetch(`${this.#url}/subjects/${encodeURIComponent(subject)}/versions/latest`);
+      if (!response.ok) return undefined;
+      const record = JSON.parse(((await response.json()) as { schema: string }).schema) as AvroRecord;
+      if (record.name === 'Key') return record.fields;
+      // The envelope's `before` holds the row record: ['null', Value].
+      const before = record.fields.find((field) => field.name === 'before')?.type;
+      const row = Array.isArray(before) ? (before[1] as AvroRecord | undefined) : undefined;
+      return row?.fields;
+    } catch {
+      return undefined; // only the error message gets poorer
+    }
+  }
+}
+
+/** What changed between two field lists, per PostgreSQL column, in words. */
+export function describeChanges(previous: readonly AvroField[], next: readonly AvroField[]): string[] {
+  const column = (field: AvroField) => field['pg.column'] ?? field.name;
+  const before = new Map(previous.map((field) => [column(field), field]));
+  const after = new Map(next.map((field) => [column(field), field]));
+  const changes: string[] = [];
+  for (const [name, field] of after) {
+    const old = before.get(name);
+    if (!old) changes.push(`column "${name}" added as ${JSON.stringify(field.type)}`);
+    else if (JSON.stringify(old.type) !== JSON.stringify(field.type)) {
+      changes.push(
+        `column "${name}" changed from ${JSON.stringify(old.type)} to ${JSON.stringify(field.type)}`,
+      );
+    }
+  }
+  for (const name of before.keys()) if (!after.has(name)) changes.push(`column "${name}" removed`);
+  return changes;
+}
