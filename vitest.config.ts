@@ -18,6 +18,9 @@ export default defineConfig({
           name: 'int',
           include: ['services/*/{src,test}/**/*.int.test.ts'],
           globalSetup: ['services/testkit/src/global-setup.ts'],
+          // One file at a time: they share one server of each kind on 2 cores, and tests that
+          // measure WAL lag or latency must not see another file's load.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
         },

@@ -12,12 +12,15 @@ import {
 } from '../pgoutput/messages.ts';
 import { RawPgoutputPlugin } from '../pgoutput/plugin.ts';
 import { REPLICATION_SESSION_SETTINGS } from '../types/column-kind.ts';
+import { Heartbeat, isHeartbeatMessage } from './heartbeat.ts';
 import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
 import { SchemaRegistrar, type RegisteredTable } from './schema-registrar.ts';
 import { TableShapes } from './table-shapes.ts';
 
 export interface ChangeStreamOptions {
   readonly config: SourceConfig;
+  /** Told about each failed heartbeat run (the heartbeat retries on its own); default: ignored. */
+  readonly onHeartbeatError?: (error: unknown) => void;
   /** Records buffered before a flush inside a transaction: bounds memory (anchors.md, failure 5). */
   readonly batchSize?: number;
   /** source.version of the events. */
@@ -28,9 +31,26 @@ export interface ChangeStreamOptions {
 
 export interface ChangeStreamCounters {
   eventsSent: number;
+  /** Transactions acknowledged, heartbeat-only ones excepted. */
   transactionsAcknowledged: number;
+  /** Transactions that held nothing but our heartbeat message: acknowledged, no record sent. */
+  heartbeatsAcknowledged: number;
+  /** Commit time (ms since the epoch) of the last transaction acknowledged, heartbeats included. */
+  lastAcknowledgedCommitTimeMs: number | undefined;
   /** The position the slot was last told is durable, 'X/X'. */
   lastAcknowledgedLsn: string | undefined;
+}
+
+export interface ChangeStreamMetrics {
+  /** pg_current_wal_lsn() - confirmed_flush_lsn of our slot; undefined while the slot has none. */
+  readonly slotLagBytes: number | undefined;
+  /** Now - commit time of the last transaction acknowledged; undefined before the first. */
+  readonly processingLagMs: number | undefined;
+}
+
+/** Milliseconds between a commit and `nowMs`, never negative (clocks of two hosts may differ). */
+export function processingLag(nowMs: number, commitTimeMs: number | undefined): number | undefined {
+  return commitTimeMs === undefined ? undefined : Math.max(0, nowMs - commitTimeMs);
 }
 
 /** `-c name=value` options: the session settings that make the text of every value canonical. */
@@ -50,6 +70,8 @@ export class ChangeStream {
   readonly counters: ChangeStreamCounters = {
     eventsSent: 0,
     transactionsAcknowledged: 0,
+    heartbeatsAcknowledged: 0,
+    lastAcknowledgedCommitTimeMs: undefined,
     lastAcknowledgedLsn: undefined,
   };
   readonly #options: ChangeStreamOptions;
@@ -61,6 +83,9 @@ export class ChangeStream {
   #catalog: pg.Client | undefined;
   #shapes: TableShapes | undefined;
   #service: LogicalReplicationService | undefined;
+  #heartbeat: Heartbeat | undefined;
+  // The open transaction held our heartbeat message.
+  #heartbeatInTransaction = false;
   #database = '';
   #batch: OutRecord[] = [];
   #durable = 0n; // the last position acknowledged to the slot
@@ -130,6 +155,34 @@ export class ChangeStream {
         },
       );
     });
+    if (config.heartbeat.intervalMs > 0 && !this.#closing) {
+      this.#heartbeat = new Heartbeat({
+        connectionString: config.database.url,
+        intervalMs: config.heartbeat.intervalMs,
+        ...(this.#options.onHeartbeatError ? { onError: this.#options.onHeartbeatError } : {}),
+      });
+      this.#heartbeat.start();
+    }
+  }
+
+  /** Heartbeat runs sent and failed, when heartbeats are on. */
+  get heartbeatCounters(): Heartbeat['counters'] | undefined {
+    return this.#heartbeat?.counters;
+  }
+
+  /** Lag figures, queried on demand; rejects once the stream has stopped. */
+  async metrics(): Promise<ChangeStreamMetrics> {
+    if (!this.#catalog || this.#closing) throw new Error('ChangeStream.metrics(): the stream is not running');
+    const { rows } = await this.#catalog.query<{ lag: string | null }>(
+      `select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text as lag
+         from pg_replication_slots where slot_name = $1`,
+      [this.#options.config.slot],
+    );
+    const lag = rows[0]?.lag;
+    return {
+      slotLagBytes: lag === null || lag === undefined ? undefined : Number(lag),
+      processingLagMs: processingLag(Date.now(), this.counters.lastAcknowledgedCommitTimeMs),
+    };
   }
 
   /** Stops without flushing: what Kafka has not acknowledged is resent after the next start. */
@@ -148,7 +201,12 @@ export class ChangeStream {
   }
 
   async #close(): Promise<void> {
-    await Promise.allSettled([this.#service?.destroy(), this.#catalog?.end(), this.#writer.close()]);
+    await Promise.allSettled([
+      this.#heartbeat?.stop(),
+      this.#service?.destroy(),
+      this.#catalog?.end(),
+      this.#writer.close(),
+    ]);
   }
 
   async #onData(lsn: string, message: PgoutputMessage): Promise<void> {
@@ -174,11 +232,31 @@ export class ChangeStream {
       case 'truncate':
         for (const relation of step.relations) await this.#append(relation, step.message, step.context);
         return;
-      case 'commit':
+      case 'begin':
+        this.#heartbeatInTransaction = false;
+        return;
+      case 'commit': {
+        // A heartbeat-only transaction has nothing buffered: the flush is a no-op and no record
+        // goes to Kafka, but its end is acknowledged, so the slot moves (anchors.md, failure 1).
         await this.#flush();
         // Only now is the whole transaction in Kafka: the slot may pass it.
-        this.counters.transactionsAcknowledged += 1;
-        return this.#acknowledge(step.summary.endLsn);
+        const heartbeatOnly = step.summary.changes === 0 && this.#heartbeatInTransaction;
+        if (heartbeatOnly) this.counters.heartbeatsAcknowledged += 1;
+        else this.counters.transactionsAcknowledged += 1;
+        this.#heartbeatInTransaction = false;
+        await this.#acknowledge(step.summary.endLsn);
+        if (!this.#failed) this.counters.lastAcknowledgedCommitTimeMs = Number(step.summary.commitTimeMs);
+        return;
+      }
+      case 'other':
+        if (
+          step.message.tag === 'message' &&
+          step.message.transactional &&
+          isHeartbeatMessage(step.message)
+        ) {
+          this.#heartbeatInTransaction = true;
+        }
+        return;
       default:
         return;
     }
