@@ -19,30 +19,24 @@ export interface EnsureResult {
 }
 
 /**
- * Creates the publication and the slot if missing, and adds newly listed tables to an existing
- * publication; a second run changes nothing. Call it only once preflight passed: publishing a
- * table without a usable replica identity makes PostgreSQL refuse the application's updates.
- * The slot is made with SQL here; the snapshot stage will create it over the replication
- * protocol instead, to export its snapshot.
+ * Creates the publication if missing and adds newly listed tables to an existing one; a second
+ * run changes nothing. It must exist before the slot: pgoutput reads it through the catalog as
+ * of each change, so one created after the slot's start misses the changes before it.
  */
-export async function ensurePublicationAndSlot(
+export async function ensurePublication(
   client: pg.Client,
   config: SourceConfig,
-): Promise<EnsureResult> {
-  const { publication: name, slot: slotName } = config;
-  const result: EnsureResult = {
-    publication: { name, created: false, addedTables: [] },
-    slot: { name: slotName, created: false },
-    changes: [],
-  };
+): Promise<EnsureResult['publication'] & { changes: string[] }> {
+  const name = config.publication;
+  const result = { name, created: false, addedTables: [] as string[], changes: [] as string[] };
   const pub = ident(name);
   const target =
     config.tables === 'all' ? 'ALL TABLES' : `TABLE ${config.tables.map(qualifiedName).join(', ')}`;
   if (!(await readPublication(client, name))) {
-    result.publication.created = await create(`create publication ${name}`, () =>
+    result.created = await create(`create publication ${name}`, () =>
       client.query(`CREATE PUBLICATION ${pub} FOR ${target}`),
     );
-    if (result.publication.created) result.changes.push(`created publication ${name} FOR ${target}`);
+    if (result.created) result.changes.push(`created publication ${name} FOR ${target}`);
   }
   const publication = (await readPublication(client, name))!;
   const notAll = notAllTables(publication, config);
@@ -54,10 +48,26 @@ export async function ensurePublicationAndSlot(
       await create(`add ${missing.join(', ')} to publication ${name}`, () =>
         client.query(`ALTER PUBLICATION ${pub} ADD TABLE ${missing.map(qualifiedName).join(', ')}`),
       );
-      result.publication.addedTables = missing;
+      result.addedTables = missing;
       result.changes.push(`added ${missing.join(', ')} to publication ${name}`);
     }
   }
+  return result;
+}
+
+/**
+ * Creates the publication and the slot if missing (see ensurePublication); a second run changes
+ * nothing. Call it only once preflight passed: publishing a table without a usable replica
+ * identity makes PostgreSQL refuse the application's updates. The slot is made with SQL here;
+ * the snapshot creates its slot over the replication protocol instead, to export its snapshot.
+ */
+export async function ensurePublicationAndSlot(
+  client: pg.Client,
+  config: SourceConfig,
+): Promise<EnsureResult> {
+  const slotName = config.slot;
+  const { changes, ...publication } = await ensurePublication(client, config);
+  const result: EnsureResult = { publication, slot: { name: slotName, created: false }, changes };
 
   if (!(await readSlot(client, slotName))) {
     // Waits for the transactions already running to end, so that the slot starts at a point

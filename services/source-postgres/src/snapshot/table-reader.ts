@@ -1,0 +1,166 @@
+import pg from 'pg';
+import type { TableShape } from '../avro/table-schemas.ts';
+import { replicationSessionOptions } from '../stream/change-stream.ts';
+import { kindOf, loadTypeInfo } from '../types/type-catalog.ts';
+
+/** One row as text, positionally aligned with the shape's columns, like a pgoutput tuple. */
+export type TextRow = (string | null)[];
+
+export interface SnapshotTable {
+  readonly shape: TableShape;
+  /** Quoted `"schema"."table"`. */
+  readonly qualified: string;
+  /** Primary key columns in key order (quoted); empty for a keyless table. */
+  readonly orderBy: readonly string[];
+}
+
+/**
+ * Values stay PostgreSQL's text output, as pgoutput sends them: decodeText then decodes both the
+ * same way. Under the same session settings (replicationSessionOptions: ISO dates, UTC, full
+ * float precision, bytea in hex) the text of a value is the same on both paths.
+ */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+/**
+ * A read-only transaction on the snapshot a slot exported: every table read through it sees the
+ * database exactly as of the slot's consistent point.
+ */
+export class SnapshotReader {
+  readonly #client: pg.Client;
+  readonly #prefix: string;
+  #cursors = 0;
+
+  private constructor(client: pg.Client, prefix: string) {
+    this.#client = client;
+    this.#prefix = prefix;
+  }
+
+  static async open(url: string, snapshotName: string, prefix: string): Promise<SnapshotReader> {
+    const client = new pg.Client({
+      connectionString: url,
+      options: replicationSessionOptions(),
+    });
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(snapshotName)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return new SnapshotReader(client, prefix);
+  }
+
+  /**
+   * The table's shape as TableShapes would build it from pgoutput's Relation message: the same
+   * columns (no dropped or generated ones: pgoutput never sends those in PostgreSQL 15) in attnum
+   * order, and isKey as pgoutput flags it (the replica identity: all columns under FULL, the
+   * identity index's under INDEX, the primary key's under DEFAULT). Any difference would register
+   * a second schema version for the same table. Read inside the snapshot, so it is the shape the
+   * rows had at the consistent point.
+   */
+  async table(schema: string, name: string): Promise<SnapshotTable> {
+    const qualified = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
+    const { rows } = await this.#client.query<{
+      name: string;
+      type_oid: number;
+      type_mod: number;
+      not_null: boolean;
+      is_key: boolean;
+      pk_position: number | null;
+    }>(
+      `select a.attname as name, a.atttypid::int as type_oid, a.atttypmod as type_mod,
+              a.attnotnull as not_null,
+              case c.relreplident when 'f' then true
+                                  when 'i' then coalesce(a.attnum = any(ri.indkey::int2[]), false)
+                                  when 'd' then coalesce(a.attnum = any(pk.indkey::int2[]), false)
+                                  else false end as is_key,
+              array_position(pk.indkey::int2[], a.attnum) as pk_position
+         from pg_attribute a
+         join pg_class c on c.oid = a.attrelid
+         left join pg_index pk on pk.indrelid = c.oid and pk.indisprimary
+         left join pg_index ri on ri.indrelid = c.oid and ri.indisreplident
+        where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+        order by a.attnum`,
+      [qualified],
+    );
+    const typed = rows.map((row) => ({
+      name: row.name,
+      typeOid: row.type_oid,
+      typeMod: row.type_mod,
+      notNull: row.not_null,
+      isKey: row.is_key,
+      pkPosition: row.pk_position,
+    }));
+    const types = await loadTypeInfo(
+      this.#client,
+      typed.map((column) => column.typeOid),
+    );
+    const shape: TableShape = {
+      prefix: this.#prefix,
+      schema,
+      table: name,
+      columns: typed.map((column) => ({
+        name: column.name,
+        kind: kindOf(column.typeOid, column.typeMod, types),
+        nullable: !column.notNull,
+        isKey: column.isKey,
+      })),
+    };
+    const orderBy = typed
+      .filter((column) => column.pkPosition !== null)
+      .sort((a, b) => a.pkPosition! - b.pkPosition!)
+      .map((column) => pg.escapeIdentifier(column.name));
+    return { shape, qualified, orderBy };
+  }
+
+  /**
+   * The table's rows in chunks of at most chunkRows, through a server-side cursor, so that
+   * memory holds one chunk whatever the table's size. Ordered by primary key, so that a reader
+   * of the topic sees a stable order (keyless tables come in storage order).
+   */
+  async *rows(table: SnapshotTable, chunkRows: number): AsyncGenerator<TextRow[]> {
+    const cursor = `cdc_snapshot_${(this.#cursors += 1)}`;
+    const columns = table.shape.columns.map((column) => pg.escapeIdentifier(column.name)).join(', ');
+    const order = table.orderBy.length > 0 ? ` ORDER BY ${table.orderBy.join(', ')}` : '';
+    const select = columns.length > 0 ? `SELECT ${columns}` : 'SELECT';
+    await this.#client.query(
+      `DECLARE ${cursor} NO SCROLL CURSOR FOR ${select} FROM ${table.qualified}${order}`,
+    );
+    try {
+      for (;;) {
+        const result = await this.#client.query<TextRow>({
+          text: `FETCH ${chunkRows} FROM ${cursor}`,
+          rowMode: 'array',
+          // Only here: catalog queries (loadTypeInfo's included) need their numbers parsed.
+          types: RAW_TEXT,
+        });
+        if (result.rows.length > 0) yield result.rows;
+        if (result.rows.length < chunkRows) return;
+      }
+    } finally {
+      // After a failed FETCH the transaction is aborted and CLOSE fails too: keep the first error.
+      await this.#client.query(`CLOSE ${cursor}`).catch(() => undefined);
+    }
+  }
+
+  /** Every table of the publication (a FOR ALL TABLES one included), as PostgreSQL lists them. */
+  async publishedTables(publication: string): Promise<{ schema: string; name: string }[]> {
+    const { rows } = await this.#client.query<{ schema: string; name: string }>(
+      `select schemaname as schema, tablename as name from pg_publication_tables where pubname = $1 order by 1, 2`,
+      [publication],
+    );
+    return rows;
+  }
+
+  async database(): Promise<string> {
+    const { rows } = await this.#client.query<{ db: string }>('select current_database() as db');
+    return rows[0]!.db;
+  }
+
+  /** Ends the transaction; read-only, so nothing is lost whether it commits or not. */
+  async close(): Promise<void> {
+    await this.#client.query('COMMIT').catch(() => undefined);
+    await this.#client.end().catch(() => undefined);
+  }
+}
