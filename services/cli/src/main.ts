@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { CdcError, errorMessage, formatExports, redactUrl, silenceKnownKafkajsWarnings } from '@cdc/core';
 import type { ComponentStatus, Stack } from '@cdc/stack';
 import { describeSettings } from '@cdc/stack/settings';
@@ -76,14 +76,50 @@ sourceCommand
     process.exitCode = await checkSource(options.config);
   });
 
+sourceCommand
+  .command('run')
+  .description(
+    'run the source: preflight, snapshot (per snapshot.mode), then stream changes to Kafka until SIGTERM/SIGINT (graceful, exit 0; a second signal exits 1)',
+  )
+  .option('-c, --config <file>', 'pipeline YAML file whose `source:` section configures the source')
+  .option(
+    '--health-port <port>',
+    'serve GET /health, /ready and /status on 127.0.0.1:<port> (0 picks a free port, printed at start); default: no health server',
+    parsePort,
+  )
+  .action(async (options: { config?: string; healthPort?: number }) => {
+    const { runSourceCommand } = await import('./source-run.ts');
+    process.exitCode = await runSourceCommand(options.config, options.healthPort);
+  });
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  return port;
+}
+
 program
   .command('start')
-  .description('run the pipeline; for now: bring the local stack up and print its status')
-  .action(async () => {
+  .description(
+    'run the pipeline on the local stack: bring the stack up, then run the PostgreSQL source until Ctrl-C',
+  )
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .option(
+    '--health-port <port>',
+    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+    parsePort,
+  )
+  .action(async (options: { config: string; healthPort?: number }) => {
     const stack = await loadStack();
     printStatus(await stack.up());
     console.log('\nConnection variables (eval "$(npm run -s stack:env)" to set them):');
     console.log(formatExports(stack.env()));
+    console.log(
+      '\nStarting the PostgreSQL source; changes to captured tables go to Kafka topics <name>.<schema>.<table>.\n',
+    );
+    const { runSourceCommand } = await import('./source-run.ts');
+    process.exitCode = await runSourceCommand(options.config, options.healthPort);
   });
 
 function printStatus(statuses: ComponentStatus[]): void {

@@ -25,6 +25,7 @@ describe('cdc command line', () => {
       ['stack', 'env'],
       ['source'],
       ['source', 'check'],
+      ['source', 'run'],
       ['start'],
     ]) {
       const result = cdc([...command, '--help']);
@@ -32,7 +33,8 @@ describe('cdc command line', () => {
       expect(result.stdout).toMatch(/^Usage: cdc/);
     }
     expect(cdc(['stack', '--help']).stdout).toContain('CDC_STACK_PG_PORT');
-  });
+    // A dozen Node starts: seconds on a busy 2-core machine.
+  }, 30_000);
 
   it('prints the connection variables so that a shell can eval them', () => {
     const result = cdc(['stack', 'env']);

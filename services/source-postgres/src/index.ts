@@ -2,3 +2,11 @@ export { describeConfig, loadSourceConfig, parseSourceConfig, type SourceConfig 
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
 export { ChangeStream, type ChangeStreamCounters, type ChangeStreamOptions } from './stream/change-stream.ts';
+export {
+  runSource,
+  type RunSourceOptions,
+  type SourceEvent,
+  type SourceHandle,
+  type SourcePhase,
+  type SourceStatus,
+} from './service.ts';

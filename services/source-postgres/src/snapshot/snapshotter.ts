@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
@@ -7,6 +8,7 @@ import { ensurePublication, ensurePublicationAndSlot } from '../publication-setu
 import { readSlot } from '../setup-catalog.ts';
 import { createKafkaWriter, type KafkaWriter, type OutRecord } from '../stream/kafka-writer.ts';
 import { SchemaRegistrar, type RegisteredTable } from '../stream/schema-registrar.ts';
+import { startChangeSpans, whenSent } from '../tracing/change-span.ts';
 import { createExportedSlot } from './exported-slot.ts';
 import { snapshotState, writeSnapshotState } from './snapshot-state.ts';
 import { SnapshotReader, type TextRow } from './table-reader.ts';
@@ -115,6 +117,7 @@ async function copyTables(
   const commitTimeMs = BigInt(Date.now());
   let seq = 0n;
   let batch: OutRecord[] = [];
+  let spans: Span[] = []; // of the records in batch, ended once Kafka has them (tracing)
   // One row is held back, so that the very last row of the snapshot can be marked 'last'.
   let pending: { table: RegisteredTable; row: TextRow } | undefined;
 
@@ -128,13 +131,19 @@ async function copyTables(
       context: { txId: null, lsn: null, commitLsn: consistentPoint, seq, commitTimeMs },
     });
     seq += 1n;
-    for (const record of records) batch.push(await encode(registrar, table, record));
+    const traced = startChangeSpans(table, database, records);
+    for (const [index, record] of records.entries()) {
+      batch.push(await encode(registrar, table, record, traced[index]!.headers));
+      spans.push(traced[index]!.span);
+    }
   };
   const flush = async () => {
     if (batch.length === 0) return;
     const records = batch;
+    const sent = spans;
     batch = [];
-    await writer.send(records);
+    spans = [];
+    await whenSent(sent, writer.send(records));
   };
 
   for (const { schema, name } of names) {
@@ -154,7 +163,12 @@ async function copyTables(
 }
 
 /** As the stream encodes its records: registry wire format, the version in headers. */
-async function encode(registrar: SchemaRegistrar, table: RegisteredTable, record: ChangeRecord) {
+async function encode(
+  registrar: SchemaRegistrar,
+  table: RegisteredTable,
+  record: ChangeRecord,
+  trace: Readonly<Record<string, string>>,
+) {
   return {
     topic: table.topic,
     key: record.key === null ? null : await registrar.encode(table.keyId, record.key),
@@ -162,6 +176,7 @@ async function encode(registrar: SchemaRegistrar, table: RegisteredTable, record
     headers: {
       'cdc.commit_lsn': record.version.commitLsn.toString(),
       'cdc.seq': record.version.seq.toString(),
+      ...trace, // traceparent, tracestate (contracts.md, tracing)
     },
   };
 }

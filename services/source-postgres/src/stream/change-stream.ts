@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
@@ -11,6 +12,7 @@ import {
   type RelationMessage,
 } from '../pgoutput/messages.ts';
 import { RawPgoutputPlugin } from '../pgoutput/plugin.ts';
+import { endChangeSpans, startChangeSpans, whenSent } from '../tracing/change-span.ts';
 import { REPLICATION_SESSION_SETTINGS } from '../types/column-kind.ts';
 import { Heartbeat, isHeartbeatMessage } from './heartbeat.ts';
 import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
@@ -88,6 +90,7 @@ export class ChangeStream {
   #heartbeatInTransaction = false;
   #database = '';
   #batch: OutRecord[] = [];
+  #spans: Span[] = []; // of the records in #batch, ended once Kafka has them (tracing)
   #durable = 0n; // the last position acknowledged to the slot
   // Messages parsed off the socket vs handled: equal means nothing is queued in the library.
   #received = 0;
@@ -201,6 +204,7 @@ export class ChangeStream {
   }
 
   async #close(): Promise<void> {
+    endChangeSpans(this.#spans.splice(0), new Error('the stream stopped before these records were sent'));
     await Promise.allSettled([
       this.#heartbeat?.stop(),
       this.#service?.destroy(),
@@ -278,11 +282,19 @@ export class ChangeStream {
       message,
       context,
     });
-    for (const record of records) this.#batch.push(await this.#encode(table, record));
+    const spans = startChangeSpans(table, this.#database, records);
+    for (const [index, record] of records.entries()) {
+      this.#batch.push(await this.#encode(table, record, spans[index]!.headers));
+      this.#spans.push(spans[index]!.span);
+    }
     if (this.#batch.length >= this.#batchSize) await this.#flush();
   }
 
-  async #encode(table: RegisteredTable, record: ChangeRecord): Promise<OutRecord> {
+  async #encode(
+    table: RegisteredTable,
+    record: ChangeRecord,
+    trace: Readonly<Record<string, string>>,
+  ): Promise<OutRecord> {
     const registrar = this.#registrar!;
     return {
       topic: table.topic,
@@ -292,6 +304,7 @@ export class ChangeStream {
       headers: {
         'cdc.commit_lsn': record.version.commitLsn.toString(),
         'cdc.seq': record.version.seq.toString(),
+        ...trace, // traceparent, tracestate (contracts.md, tracing)
       },
     };
   }
@@ -299,8 +312,10 @@ export class ChangeStream {
   async #flush(): Promise<void> {
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
+    const spans = this.#spans;
     this.#batch = [];
-    await this.#writer.send(batch);
+    this.#spans = [];
+    await whenSent(spans, this.#writer.send(batch));
     this.counters.eventsSent += batch.length;
   }
 

@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
 import { CdcError, errorMessage } from '@cdc/core';
 import { schemaRegistryOptions } from '../avro/avro-types.ts';
 import {
@@ -19,6 +20,8 @@ export interface RegisteredTable {
   readonly valueId: number;
 }
 
+const WIRE_HEADER_BYTES = 5;
+
 type FieldsOf = (shape: TableShape) => readonly AvroField[];
 
 /**
@@ -32,6 +35,11 @@ export class SchemaRegistrar {
   readonly #ids = new Map<string, number>();
   // The last shape registered per topic, to name the columns an incompatible change touches.
   readonly #shapes = new Map<string, TableShape>();
+  // The registry client's own avsc Type per schema id (same options, same bytes), looked up once:
+  // its encode() costs an async cache lookup and three buffer allocations per record.
+  readonly #types = new Map<number, avro.Type>();
+  // Records are written here behind room for the wire header, then copied out at their size.
+  #scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(url: string) {
     this.#url = url.replace(/\/+$/u, '');
@@ -48,8 +56,33 @@ export class SchemaRegistrar {
     return { shape, topic, keyId, valueId };
   }
 
+  /** The registry's wire format: magic byte 0, the schema id (int32 big-endian), the Avro body. */
   encode(id: number, value: unknown): Promise<Buffer> {
-    return this.registry.encode(id, value);
+    const type = this.#types.get(id);
+    if (!type) {
+      return this.registry.getSchema(id).then((schema) => {
+        this.#types.set(id, schema as unknown as avro.Type);
+        return this.encode(id, value);
+      });
+    }
+    try {
+      return Promise.resolve(this.#wire(type, id, value));
+    } catch {
+      // An invalid value: the registry client's error names the paths at fault.
+      return this.registry.encode(id, value);
+    }
+  }
+
+  #wire(type: avro.Type, id: number, value: unknown): Buffer {
+    let end: number;
+    while ((end = type.encode(value, this.#scratch, WIRE_HEADER_BYTES)) < 0) {
+      this.#scratch = Buffer.allocUnsafe(Math.max(2 * this.#scratch.length, this.#scratch.length - end));
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.#scratch.copy(out, WIRE_HEADER_BYTES, WIRE_HEADER_BYTES, end);
+    out[0] = 0;
+    out.writeInt32BE(id, 1);
+    return out;
   }
 
   async #register(subject: string, schema: AvroRecord, shape: TableShape, fieldsOf: FieldsOf) {

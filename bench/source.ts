@@ -1,0 +1,640 @@
+// `npm run bench:source`: throughput, latency and memory of the PostgreSQL source
+// (PostgreSQL -> slot -> ChangeStream -> Kafka, Avro through the registry) on the running stack.
+//
+//   (a) BENCH_ROWS single-row transactions, written as fast as a few connections can commit:
+//       events/s = events acknowledged by the stream / (first commit -> last acknowledgement);
+//   (b) BENCH_ROWS rows in one transaction: events/s (commit -> acknowledgement) and the peak
+//       RSS of the source, which runs alone in a child process (bench/source-worker.ts);
+//   (c) a steady BENCH_RATE (5000) single-row commits per second for BENCH_STEADY_SECONDS (20):
+//       latency = the broker's LogAppendTime of each message - the row's commit time (the
+//       envelope's source.ts_ms), read back from the topic; p50 and p99.
+//
+// Uses its own database `bench_source` (created fresh, dropped at the end) and topic prefix
+// `bench`. Writes bench/results/source.json and a section of BENCHMARKS.md.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import cliProgress from 'cli-progress';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import pg from 'pg';
+import { kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings } from '@cdc/core';
+import { ensurePublicationAndSlot, parseSourceConfig, type SourceConfig } from '@cdc/source-postgres';
+import { schemaRegistryOptions } from '../services/source-postgres/src/avro/avro-types.ts';
+import type { WorkerMessage, WorkerReport } from './source-worker.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATABASE = 'bench_source';
+const PREFIX = 'bench';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+const ROWS = intFromEnv('BENCH_ROWS', 1_000_000);
+const SINGLE_ROWS = intFromEnv('BENCH_SINGLE_ROWS', ROWS);
+const STEADY_SECONDS = intFromEnv('BENCH_STEADY_SECONDS', 20);
+const RATE = intFromEnv('BENCH_RATE', 5000);
+const WRITERS = intFromEnv('BENCH_WRITERS', 4);
+const STATEMENTS_PER_QUERY = 200; // single-row transactions per round trip of a writer
+const STALL_MS = 120_000; // no progress for this long fails the run
+
+const TARGETS = { eventsPerS: 50_000, p99Ms: 100, peakRssMb: 300 };
+
+silenceKnownKafkajsWarnings();
+const stack = readStackEnv();
+const brokers = kafkaBrokerList(stack);
+const kafka = new Kafka({ brokers, clientId: 'bench-source', logLevel: logLevel.NOTHING });
+const benchUrl = (() => {
+  const url = new URL(stack.CDC_PG_URL);
+  url.pathname = `/${DATABASE}`;
+  return url.toString();
+})();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------- stack set-up and clean-up
+
+async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: stack.CDC_PG_URL });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropDatabase(): Promise<void> {
+  await withAdminClient(async (client) => {
+    // A database with replication slots cannot be dropped.
+    await client.query(
+      `select pg_drop_replication_slot(slot_name) from pg_replication_slots
+        where database = $1 and not active`,
+      [DATABASE],
+    );
+    await client.query(`drop database if exists ${DATABASE} with (force)`);
+  });
+}
+
+async function benchTopics(admin: Admin): Promise<string[]> {
+  return (await admin.listTopics()).filter((topic) => topic.startsWith(`${PREFIX}.`));
+}
+
+async function dropKafkaAndRegistry(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = await benchTopics(admin);
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
+  const base = stack.SCHEMA_REGISTRY_URL.replace(/\/+$/u, '');
+  const response = await fetch(`${base}/subjects`);
+  if (!response.ok) return;
+  for (const subject of (await response.json()) as string[]) {
+    if (!subject.startsWith(`${PREFIX}.`)) continue;
+    const at = `${base}/subjects/${encodeURIComponent(subject)}`;
+    await fetch(at, { method: 'DELETE' });
+    await fetch(`${at}?permanent=true`, { method: 'DELETE' });
+  }
+}
+
+async function setUp(): Promise<void> {
+  await dropDatabase();
+  await dropKafkaAndRegistry();
+  await withAdminClient((client) => client.query(`create database ${DATABASE}`));
+  const client = new pg.Client({ connectionString: benchUrl });
+  await client.connect();
+  try {
+    for (const table of ['single_row', 'one_tx', 'steady']) {
+      await client.query(`create table ${table} (id bigint primary key, name text not null, amount int)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function tearDown(): Promise<void> {
+  await dropDatabase().catch((error: unknown) => log(`could not drop ${DATABASE}: ${String(error)}`));
+  await dropKafkaAndRegistry().catch((error: unknown) =>
+    log(`could not drop bench topics: ${String(error)}`),
+  );
+}
+
+/** Publication, slot, and the topic created up front with LogAppendTime (broker clock). */
+async function prepare(table: string): Promise<SourceConfig> {
+  const config = parseSourceConfig(
+    {
+      name: PREFIX,
+      tables: [`public.${table}`],
+      database: { url: benchUrl },
+      slot: `bench_${table}`,
+      publication: `bench_${table}`,
+      snapshot: { mode: 'never' },
+      heartbeat: { intervalMs: 0 },
+    },
+    stack,
+  );
+  const client = new pg.Client({ connectionString: benchUrl });
+  await client.connect();
+  try {
+    await ensurePublicationAndSlot(client, config);
+  } finally {
+    await client.end();
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        {
+          topic: `${PREFIX}.public.${table}`,
+          numPartitions: 1,
+          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return config;
+}
+
+// ---------------------------------------------------------------- the source, in a child process
+
+class Worker {
+  latest: WorkerReport | undefined;
+  readonly #child: ChildProcess;
+  readonly #listeners = new Set<() => void>();
+  #failure: Error | undefined;
+  readonly exited: Promise<void>;
+
+  constructor(config: SourceConfig) {
+    this.#child = fork(join(root, 'bench/source-worker.ts'), [JSON.stringify(config)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
+    });
+    this.#child.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'report') this.latest = message;
+      if (message.kind === 'failed') this.#failure = new Error(`the source failed: ${message.error}`);
+      for (const listener of this.#listeners) listener();
+    });
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        if (code !== 0 && !this.#failure) this.#failure = new Error(`the source exited with ${code}`);
+        for (const listener of this.#listeners) listener();
+        resolve();
+      }),
+    );
+  }
+
+  static async start(config: SourceConfig): Promise<Worker> {
+    const worker = new Worker(config);
+    await worker.#until((message) => message?.kind === 'started', 60_000);
+    return worker;
+  }
+
+  #until(done: (message: WorkerMessage | undefined) => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error('timed out waiting for the source')), timeoutMs);
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        this.#child.off('message', onMessage);
+        this.#listeners.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (this.#failure) finish(this.#failure);
+      };
+      const onMessage = (message: WorkerMessage) => {
+        if (done(message)) finish();
+      };
+      this.#child.on('message', onMessage);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  /** The first report that satisfies `done`; fails when nothing moves for STALL_MS. */
+  waitFor(
+    done: (report: WorkerReport) => boolean,
+    onReport?: (report: WorkerReport) => void,
+  ): Promise<WorkerReport> {
+    return new Promise((resolve, reject) => {
+      let lastEvents = -1;
+      let lastMoveMs = Date.now();
+      const listener = () => {
+        if (this.#failure) return finish(this.#failure);
+        const report = this.latest;
+        if (!report) return;
+        onReport?.(report);
+        if (report.eventsSent !== lastEvents) [lastEvents, lastMoveMs] = [report.eventsSent, Date.now()];
+        if (done(report)) return finish(undefined, report);
+        if (Date.now() - lastMoveMs > STALL_MS)
+          finish(new Error(`the source stalled at ${lastEvents} events`));
+      };
+      const finish = (error: Error | undefined, report?: WorkerReport) => {
+        this.#listeners.delete(listener);
+        if (error) reject(error);
+        else resolve(report!);
+      };
+      this.#listeners.add(listener);
+      listener();
+    });
+  }
+
+  async stop(): Promise<WorkerReport | undefined> {
+    if (this.#child.exitCode === null && this.#child.connected) this.#child.send('stop');
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(killer);
+    return this.latest;
+  }
+}
+
+function progressBar(label: string, total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} events | {rate} ev/s | {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { rate: 0 });
+  return bar;
+}
+
+/** Single-row transactions ids from..to-1, `perQuery` of them per round trip. */
+async function insertSingleRows(client: pg.Client, table: string, from: number, to: number): Promise<void> {
+  let sql = '';
+  for (let id = from; id < to; id++) {
+    sql += `begin;insert into ${table} values (${id},'row ${id}',${id % 1000});commit;`;
+  }
+  if (sql !== '') await client.query(sql);
+}
+
+async function writerConnections(count: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      // Asynchronous commit: each row still is its own transaction and its own commit record,
+      // but the writer does not wait for each WAL flush (we measure the source, not fsync).
+      const client = new pg.Client({ connectionString: benchUrl, options: '-c synchronous_commit=off' });
+      await client.connect();
+      return client;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- (a) single-row transactions
+
+interface SingleRowResult {
+  eventsPerS: number;
+  writerCommitsPerS: number;
+  peakRssMb: number;
+}
+
+async function singleRow(): Promise<SingleRowResult> {
+  const config = await prepare('single_row');
+  const worker = await Worker.start(config);
+  const writers = await writerConnections(WRITERS);
+  const bar = progressBar('(a) single-row txs', SINGLE_ROWS);
+  try {
+    const startMs = Date.now();
+    let next = 1;
+    let writerDoneMs = 0;
+    const write = Promise.all(
+      writers.map(async (client) => {
+        while (next <= SINGLE_ROWS) {
+          const from = next;
+          next = Math.min(SINGLE_ROWS + 1, next + STATEMENTS_PER_QUERY);
+          await insertSingleRows(client, 'single_row', from, next);
+        }
+      }),
+    ).then(() => (writerDoneMs = Date.now()));
+    const last = await worker.waitFor(
+      (report) => report.transactionsAcknowledged >= SINGLE_ROWS,
+      (report) =>
+        bar.update(report.transactionsAcknowledged, {
+          rate: Math.round(report.transactionsAcknowledged / Math.max(0.001, (report.atMs - startMs) / 1000)),
+        }),
+    );
+    await write;
+    bar.stop();
+    const final = await worker.stop();
+    return {
+      eventsPerS: last.eventsSent / ((last.atMs - startMs) / 1000),
+      writerCommitsPerS: SINGLE_ROWS / ((writerDoneMs - startMs) / 1000),
+      peakRssMb: final?.peakRssMb ?? last.peakRssMb,
+    };
+  } finally {
+    bar.stop();
+    await worker.stop();
+    await Promise.all(writers.map((client) => client.end()));
+  }
+}
+
+// ---------------------------------------------------------------- (b) one transaction
+
+interface OneTxResult {
+  eventsPerS: number;
+  insertSeconds: number;
+  peakRssMb: number;
+}
+
+async function oneTransaction(): Promise<OneTxResult> {
+  const config = await prepare('one_tx');
+  const worker = await Worker.start(config);
+  const client = new pg.Client({ connectionString: benchUrl });
+  await client.connect();
+  const bar = progressBar('(b) one transaction', ROWS);
+  try {
+    const insertStartMs = Date.now();
+    await client.query(
+      `insert into one_tx select n, 'row ' || n, n % 1000 from generate_series(1, ${ROWS}) n`,
+    );
+    // The commit has returned: decoding of the transaction starts now (pgoutput, no streaming).
+    const commitMs = Date.now();
+    const last = await worker.waitFor(
+      (report) => report.transactionsAcknowledged >= 1,
+      (report) =>
+        bar.update(report.eventsSent, {
+          rate: Math.round(report.eventsSent / Math.max(0.001, (report.atMs - commitMs) / 1000)),
+        }),
+    );
+    bar.update(last.eventsSent);
+    bar.stop();
+    const final = await worker.stop();
+    return {
+      eventsPerS: last.eventsSent / ((last.atMs - commitMs) / 1000),
+      insertSeconds: (commitMs - insertStartMs) / 1000,
+      peakRssMb: final?.peakRssMb ?? last.peakRssMb,
+    };
+  } finally {
+    bar.stop();
+    await worker.stop();
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------- (c) steady load, latency
+
+interface SteadyResult {
+  events: number;
+  achievedRate: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function readLatencies(topic: string, count: number): Promise<number[]> {
+  const registry = new SchemaRegistry({ host: stack.SCHEMA_REGISTRY_URL }, schemaRegistryOptions);
+  const consumer = kafka.consumer({ groupId: `bench-source-${Date.now()}`, maxBytes: 64 * 2 ** 20 });
+  const latencies: number[] = [];
+  const bar = progressBar('(c) reading back', count);
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${latencies.length} of ${count} messages`)),
+        300_000,
+      );
+      consumer
+        .run({
+          eachBatchAutoResolve: true,
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) {
+              if (message.value === null) continue;
+              const envelope = (await registry.decode(message.value)) as { source: { ts_ms: bigint } };
+              latencies.push(Number(message.timestamp) - Number(envelope.source.ts_ms));
+            }
+            bar.update(latencies.length);
+            if (latencies.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    bar.stop();
+    await consumer.disconnect();
+  }
+  return latencies;
+}
+
+async function steady(): Promise<SteadyResult> {
+  const config = await prepare('steady');
+  const worker = await Worker.start(config);
+  const [client] = await writerConnections(1);
+  const total = RATE * STEADY_SECONDS;
+  const bar = progressBar(`(c) steady ${RATE}/s`, total);
+  let sent = 0;
+  let durationS: number;
+  try {
+    const startMs = Date.now();
+    // Paced: every few milliseconds, commit the transactions that are due by now.
+    while (sent < total) {
+      const due = Math.min(total, Math.floor((RATE * (Date.now() - startMs)) / 1000)) - sent;
+      if (due <= 0) {
+        await sleep(2);
+        continue;
+      }
+      await insertSingleRows(client!, 'steady', sent + 1, sent + 1 + due);
+      sent += due;
+      bar.update(worker.latest?.transactionsAcknowledged ?? 0, {
+        rate: Math.round((worker.latest?.transactionsAcknowledged ?? 0) / ((Date.now() - startMs) / 1000)),
+      });
+    }
+    durationS = (Date.now() - startMs) / 1000;
+    await worker.waitFor(
+      (report) => report.transactionsAcknowledged >= total,
+      (report) => bar.update(report.transactionsAcknowledged),
+    );
+    bar.stop();
+  } finally {
+    bar.stop();
+    await worker.stop();
+    await client!.end();
+  }
+  const latencies = (await readLatencies(`${PREFIX}.public.steady`, total)).sort((a, b) => a - b);
+  return {
+    events: latencies.length,
+    achievedRate: total / durationS,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.at(-1) ?? Number.NaN,
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+function machine(): string {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model =
+    /^model name\s*:\s*(.+)$/mu.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  const memoryGb = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
+}
+
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+const mark = (met: boolean) => (met ? 'met' : 'NOT met');
+
+async function main(): Promise<void> {
+  const command =
+    `BENCH_ROWS=${ROWS}` +
+    (SINGLE_ROWS !== ROWS ? ` BENCH_SINGLE_ROWS=${SINGLE_ROWS}` : '') +
+    ` BENCH_STEADY_SECONDS=${STEADY_SECONDS} npm run bench:source`;
+  const date = new Date().toISOString();
+  log(
+    `bench:source: ${ROWS} rows, ${SINGLE_ROWS} single-row transactions, ${RATE}/s for ${STEADY_SECONDS} s`,
+  );
+  await setUp();
+  let a: SingleRowResult, b: OneTxResult, c: SteadyResult;
+  try {
+    a = await singleRow();
+    b = await oneTransaction();
+    c = await steady();
+  } finally {
+    await tearDown();
+  }
+
+  const results = {
+    events_per_s_single_row: round(a.eventsPerS),
+    events_per_s_one_tx: round(b.eventsPerS),
+    p50_ms_at_5k: round(c.p50Ms, 1),
+    p99_ms_at_5k: round(c.p99Ms, 1),
+    peak_rss_mb_one_tx: round(b.peakRssMb, 1),
+    machine: machine(),
+    date,
+    command,
+    rows: ROWS,
+  };
+  const rows: [string, string, string, string][] = [
+    [
+      `events/s, ${SINGLE_ROWS} single-row transactions`,
+      String(results.events_per_s_single_row),
+      `>= ${TARGETS.eventsPerS}`,
+      mark(a.eventsPerS >= TARGETS.eventsPerS),
+    ],
+    [
+      `events/s, ${ROWS} rows in one transaction`,
+      String(results.events_per_s_one_tx),
+      `>= ${TARGETS.eventsPerS}`,
+      mark(b.eventsPerS >= TARGETS.eventsPerS),
+    ],
+    [`p50 commit-to-Kafka ms at ${RATE}/s`, String(results.p50_ms_at_5k), '', ''],
+    [
+      `p99 commit-to-Kafka ms at ${RATE}/s`,
+      String(results.p99_ms_at_5k),
+      `< ${TARGETS.p99Ms}`,
+      mark(c.p99Ms < TARGETS.p99Ms),
+    ],
+    [
+      `peak RSS MB of the source, one transaction`,
+      String(results.peak_rss_mb_one_tx),
+      `< ${TARGETS.peakRssMb}`,
+      mark(b.peakRssMb < TARGETS.peakRssMb),
+    ],
+  ];
+  const notes = [
+    `writer committed ${round(a.writerCommitsPerS)} single-row transactions/s (${WRITERS} connections, synchronous_commit=off)`,
+    `peak RSS of the source during (a): ${round(a.peakRssMb, 1)} MB`,
+    `the ${ROWS}-row insert itself took ${round(b.insertSeconds, 1)} s (not counted)`,
+    `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered; max latency ${round(c.maxMs)} ms`,
+  ];
+  console.table(rows.map(([figure, value, target, status]) => ({ figure, value, target, status })));
+  for (const note of notes) console.log(`  ${note}`);
+
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/source.json'), `${JSON.stringify(results, null, 2)}\n`);
+  updateBenchmarksMd(results, rows, notes);
+  log('wrote bench/results/source.json and BENCHMARKS.md');
+}
+
+const HEADER = `# Benchmarks
+
+Figures measured on the local stack (\`npm run stack:up\`), with every service on one machine:
+they compare runs and versions, not deployments. Each section is rewritten by its benchmark.
+
+## source-postgres: \`npm run bench:source\`
+
+PostgreSQL -> logical replication slot (pgoutput) -> \`ChangeStream\` -> Kafka (Avro, schema
+registry), on a fresh database \`bench_source\` and topics \`bench.*\`. The source runs alone in a
+child process (\`bench/source-worker.ts\`, batch size 1000) so that its memory is measured alone.
+
+- **events/s, single-row transactions**: \`BENCH_ROWS\` rows, each its own transaction, committed
+  as fast as 4 writer connections can (200 \`begin; insert; commit;\` per round trip,
+  \`synchronous_commit=off\`); events acknowledged by Kafka / time from the first commit to the
+  stream's last acknowledgement.
+- **events/s, one transaction**: \`insert ... select generate_series(1, BENCH_ROWS)\`; events /
+  time from the commit to the stream's acknowledgement of the transaction.
+- **p50/p99 commit-to-Kafka latency**: single-row transactions paced at 5000/s for
+  \`BENCH_STEADY_SECONDS\` (20); per message, the broker's append time (topic created with
+  \`message.timestamp.type=LogAppendTime\`) minus the row's commit time (\`source.ts_ms\` of the
+  envelope, decoded with the registry). Same host, same clock.
+- **peak RSS**: the source process's peak resident set (\`process.memoryUsage().rss\` every 50 ms
+  and the kernel's \`VmHWM\`) during the one-transaction run.
+
+Targets (issue): >= 50000 events/s, p99 < 100 ms, peak RSS < 300 MB for the 1M-row transaction.
+The latest figures are also in \`bench/results/source.json\`.
+`;
+
+function updateBenchmarksMd(
+  results: { machine: string; date: string; command: string; rows: number },
+  rows: readonly (readonly string[])[],
+  notes: readonly string[],
+): void {
+  const path = join(root, 'BENCHMARKS.md');
+  let text = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
+  const begin = `<!-- bench:source rows=${results.rows} -->`;
+  const end = `<!-- /bench:source rows=${results.rows} -->`;
+  const section = [
+    begin,
+    '',
+    `### Run with ${results.rows} rows`,
+    '',
+    `- machine: ${results.machine}`,
+    `- date: ${results.date}`,
+    `- command: \`${results.command}\``,
+    '',
+    '| figure | value | target | status |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    ...notes.map((note) => `- ${note}`),
+    '',
+    end,
+  ].join('\n');
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + section + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, text);
+}
+
+await main();
