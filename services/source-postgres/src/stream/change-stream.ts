@@ -31,6 +31,12 @@ export interface ChangeStreamOptions {
   readonly writer?: KafkaWriter;
 }
 
+interface PendingCommit {
+  endLsn: bigint;
+  commitTimeMs: number;
+  heartbeatOnly: boolean;
+}
+
 export interface ChangeStreamCounters {
   eventsSent: number;
   /** Transactions acknowledged, heartbeat-only ones excepted. */
@@ -91,6 +97,10 @@ export class ChangeStream {
   #database = '';
   #batch: OutRecord[] = [];
   #spans: Span[] = []; // of the records in #batch, ended once Kafka has them (tracing)
+  // Commits whose records are all in #batch or in sends already made, acknowledged after the
+  // next send: consecutive commits share one Kafka round trip (group commit).
+  #commits: PendingCommit[] = [];
+  #inFlight: Promise<void> | undefined; // the one send under way; sends never overlap
   #durable = 0n; // the last position acknowledged to the slot
   // Messages parsed off the socket vs handled: equal means nothing is queued in the library.
   #received = 0;
@@ -240,17 +250,17 @@ export class ChangeStream {
         this.#heartbeatInTransaction = false;
         return;
       case 'commit': {
-        // A heartbeat-only transaction has nothing buffered: the flush is a no-op and no record
-        // goes to Kafka, but its end is acknowledged, so the slot moves (anchors.md, failure 1).
-        await this.#flush();
-        // Only now is the whole transaction in Kafka: the slot may pass it.
-        const heartbeatOnly = step.summary.changes === 0 && this.#heartbeatInTransaction;
-        if (heartbeatOnly) this.counters.heartbeatsAcknowledged += 1;
-        else this.counters.transactionsAcknowledged += 1;
+        // Acknowledged once the send carrying its last record has succeeded. A heartbeat-only
+        // transaction has no record, yet its end is acknowledged, so the slot moves while
+        // captured tables are idle (anchors.md, failure 1).
+        this.#commits.push({
+          endLsn: step.summary.endLsn,
+          commitTimeMs: Number(step.summary.commitTimeMs),
+          heartbeatOnly: step.summary.changes === 0 && this.#heartbeatInTransaction,
+        });
         this.#heartbeatInTransaction = false;
-        await this.#acknowledge(step.summary.endLsn);
-        if (!this.#failed) this.counters.lastAcknowledgedCommitTimeMs = Number(step.summary.commitTimeMs);
-        return;
+        this.#send();
+        return this.#makeRoom();
       }
       case 'other':
         if (
@@ -287,7 +297,11 @@ export class ChangeStream {
       this.#batch.push(await this.#encode(table, record, spans[index]!.headers));
       this.#spans.push(spans[index]!.span);
     }
-    if (this.#batch.length >= this.#batchSize) await this.#flush();
+    if (this.#batch.length >= this.#batchSize) {
+      // A big transaction goes out in batches as it arrives (anchors.md, failure 5).
+      this.#send();
+      await this.#makeRoom();
+    }
   }
 
   async #encode(
@@ -309,14 +323,54 @@ export class ChangeStream {
     };
   }
 
-  async #flush(): Promise<void> {
-    if (this.#batch.length === 0) return;
+  /**
+   * Starts a send of everything buffered, unless one is under way: its completion starts the
+   * next, so records leave in stream order, one request at a time (idempotent producer), while
+   * the stream keeps decoding. After Kafka has a send, the commits it completed are acknowledged.
+   */
+  #send(): void {
+    if (this.#inFlight || this.#closing) return;
+    if (this.#batch.length === 0 && this.#commits.length === 0) return;
     const batch = this.#batch;
     const spans = this.#spans;
+    const commits = this.#commits;
     this.#batch = [];
     this.#spans = [];
-    await whenSent(spans, this.#writer.send(batch));
-    this.counters.eventsSent += batch.length;
+    this.#commits = [];
+    this.#inFlight = this.#deliver(batch, spans, commits).then(
+      () => {
+        this.#inFlight = undefined;
+        this.#send();
+      },
+      (error: unknown) => {
+        this.#inFlight = undefined;
+        this.#fail(error);
+      },
+    );
+  }
+
+  async #deliver(batch: OutRecord[], spans: Span[], commits: PendingCommit[]): Promise<void> {
+    if (batch.length > 0) {
+      await whenSent(spans, this.#writer.send(batch));
+      this.counters.eventsSent += batch.length;
+    }
+    const last = commits.at(-1);
+    if (!last) return;
+    // Only now is every record of these transactions in Kafka: the slot may pass them.
+    for (const commit of commits) {
+      if (commit.heartbeatOnly) this.counters.heartbeatsAcknowledged += 1;
+      else this.counters.transactionsAcknowledged += 1;
+    }
+    await this.#acknowledge(last.endLsn);
+    if (!this.#failed) this.counters.lastAcknowledgedCommitTimeMs = last.commitTimeMs;
+  }
+
+  /** Back-pressure: holds the stream while a full batch waits behind the send under way. */
+  async #makeRoom(): Promise<void> {
+    while (this.#batch.length >= this.#batchSize && !this.#closing) {
+      if (this.#inFlight) await this.#inFlight;
+      else this.#send();
+    }
   }
 
   /**
@@ -326,7 +380,12 @@ export class ChangeStream {
    */
   #onKeepalive(lsn: string, reply: boolean): void {
     if (!reply || this.#closing) return;
-    const idle = this.#received === this.#handled && !this.#tracker.inTransaction && this.#batch.length === 0;
+    const idle =
+      this.#received === this.#handled &&
+      !this.#tracker.inTransaction &&
+      this.#batch.length === 0 &&
+      this.#commits.length === 0 &&
+      !this.#inFlight;
     const position = lsnToBigInt(lsn);
     this.#acknowledge(idle && position > this.#durable ? position : this.#durable).catch((error: unknown) =>
       this.#fail(error),
