@@ -1,9 +1,8 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaBrokerList } from '@cdc/core';
-import { isolate, readTopic } from '@cdc/testkit';
+import { isolate, readTopic, topicSize, waitFor } from '@cdc/testkit';
 import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
@@ -33,30 +32,9 @@ function configFor(tables: string[], suffix: string, url: string): SourceConfig 
   );
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
 const decode = async (message: KafkaMessage) =>
   message.value === null ? null : ((await registry.decode(message.value)) as Envelope);
-
-async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 beforeAll(async () => {
   sql = new pg.Client({ connectionString: await iso.postgresUrl() });
@@ -162,7 +140,7 @@ describe('ChangeStream', () => {
       expect(last?.op).toBe('c');
       expect(last?.after?.id).toBe(4);
       expect(stream.counters.eventsSent).toBe(1);
-      expect(await topicSize(topic)).toBe(9);
+      expect(await topicSize(iso.env, topic)).toBe(9);
     } finally {
       await stream.stop();
     }

@@ -1,8 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaBrokerList } from '@cdc/core';
-import { isolate } from '@cdc/testkit';
+import { isolate, topicSize, waitFor } from '@cdc/testkit';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
 import { lsnToBigInt } from '../src/pgoutput/messages.ts';
@@ -30,16 +28,6 @@ function configFor(suffix: string, intervalMs: number, url: string): SourceConfi
   );
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function confirmedFlush(slot: string): Promise<bigint> {
   const { rows } = await sql.query<{ lsn: string }>(
     `select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1`,
@@ -62,17 +50,6 @@ async function busyElsewhere(ms: number): Promise<{ end: bigint; written: bigint
   }
   const end = await currentLsn();
   return { end, written: end - start };
-}
-
-async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 beforeAll(async () => {
@@ -120,7 +97,7 @@ describe('Heartbeat', () => {
       // Heartbeats are acknowledged but never become records.
       expect(stream.counters.transactionsAcknowledged).toBe(1);
       expect(stream.counters.eventsSent).toBe(1);
-      expect(await topicSize(topicName(iso.id, 'public', 'captured'))).toBe(1);
+      expect(await topicSize(iso.env, topicName(iso.id, 'public', 'captured'))).toBe(1);
     } finally {
       await stream.stop();
     }

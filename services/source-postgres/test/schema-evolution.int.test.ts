@@ -1,7 +1,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolate, readTopic } from '@cdc/testkit';
+import { isolate, readTopic, waitFor } from '@cdc/testkit';
 import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig } from '../src/config.ts';
@@ -22,14 +22,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => sql.end());
-
-async function waitFor(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('schema changes mid-stream', () => {
   it('registers a schema version per table shape (ADD COLUMN, DROP COLUMN, int -> bigint) and uses it', async () => {

@@ -1,9 +1,8 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaBrokerList } from '@cdc/core';
-import { isolate, readTopic } from '@cdc/testkit';
+import { isolate, readTopic, topicSize, waitFor } from '@cdc/testkit';
 import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
@@ -35,20 +34,9 @@ async function configFor(table: string, suffix: string, chunkRows = 10_000): Pro
   );
 }
 
-async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Every message of a topic, decoded: key as JSON text, value null for tombstones. */
 async function readAll(topic: string, group: string) {
-  const messages = await readTopic(iso.env, topic, await topicSize(topic), `${iso.id}-${group}`);
+  const messages = await readTopic(iso.env, topic, await topicSize(iso.env, topic), `${iso.id}-${group}`);
   return Promise.all(
     messages.map(async (message: KafkaMessage) => ({
       key: JSON.stringify(await registry.decode(message.key!)),
@@ -65,16 +53,6 @@ function rebuild(events: Awaited<ReturnType<typeof readAll>>): Map<string, Recor
     else if (value.after) state.set(key, { ...value.after });
   }
   return state;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 beforeAll(async () => {

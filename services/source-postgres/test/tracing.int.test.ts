@@ -1,8 +1,7 @@
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaBrokerList } from '@cdc/core';
-import { isolate, readTopic } from '@cdc/testkit';
+import { isolate, readTopic, topicSize } from '@cdc/testkit';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig } from '../src/config.ts';
 import { prepareSnapshot } from '../src/snapshot/snapshotter.ts';
@@ -16,20 +15,9 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/u;
 const iso = isolate('tracing');
 let sql: pg.Client;
 
-async function topicSize(topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function waitForSize(topic: string, size: number, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while ((await topicSize(topic).catch(() => 0)) < size) {
+  while ((await topicSize(iso.env, topic).catch(() => 0)) < size) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${size} messages on ${topic}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,13 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CdcError } from '@cdc/core';
-import { MongoComponent } from './components/mongo.ts';
 import { RegistryComponent } from './components/registry.ts';
 import { stackPaths } from './paths.ts';
 import { readStackSettings } from './settings.ts';
-import { requireProgram } from './tools.ts';
+import { findProgram, requireProgram } from './tools.ts';
 
 // An empty PATH and an empty stack folder: nothing is installed and nothing provisioned.
 let dir: string;
@@ -48,10 +47,12 @@ describe('missing prerequisites', () => {
     );
   });
 
-  it('stop the MongoDB-wire server from being built without go', async () => {
-    const mongo = new MongoComponent(settings(), stackPaths(settings()));
-    const error = await failure(mongo.checkPrerequisites());
-    expect(error.describe()).toMatch(/go is needed to build FerretDB[\s\S]*fix: install Go/);
+  it('look for a program in its well-known install places when PATH lacks it', async () => {
+    const go = join(dir, 'usr-local-go', 'go');
+    await mkdir(join(dir, 'usr-local-go'));
+    await writeFile(go, '#!/bin/sh\n', { mode: 0o755 });
+    expect(await findProgram('go', [join(dir, 'nowhere', 'go'), go])).toBe(go);
+    expect(await findProgram('go', [join(dir, 'nowhere', 'go')])).toBeUndefined();
   });
 
   it('stop the registry from being fetched without Maven', async () => {

@@ -22,8 +22,34 @@ export async function which(program: string): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Where official installers put programs that a non-login shell's PATH often lacks (the Go
+ * tarball installs to /usr/local/go, for instance).
+ */
+export const WELL_KNOWN_PLACES: Readonly<Record<string, readonly string[]>> = {
+  go: ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'],
+};
+
+/** The full path of a program: on PATH, else in its well-known install places; or undefined. */
+export async function findProgram(
+  program: string,
+  places: readonly string[] = WELL_KNOWN_PLACES[program] ?? [],
+): Promise<string | undefined> {
+  const onPath = await which(program);
+  if (onPath) return onPath;
+  for (const candidate of places) {
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
+}
+
 export async function requireProgram(program: string, purpose: string, install: string): Promise<string> {
-  const path = await which(program);
+  const path = await findProgram(program);
   if (path) return path;
   throw new CdcError('PREREQUISITE_MISSING', `${program} is needed ${purpose} but is not on PATH`, {
     fix: install,

@@ -1,3 +1,4 @@
 export { isolate, type Isolation } from './isolation.ts';
 export { createProvider, providerName, type ProviderName, type StackProvider } from './provider.ts';
-export { readTopic } from './kafka.ts';
+export { readTopic, topicSize } from './kafka.ts';
+export { waitFor } from './wait.ts';

@@ -33,3 +33,15 @@ export async function readTopic(
   }
   return received;
 }
+
+/** How many messages a topic holds (the sum of its partitions' high watermarks). */
+export async function topicSize(env: Pick<StackEnv, 'KAFKA_BROKERS'>, topic: string): Promise<number> {
+  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -31,13 +31,15 @@ export class MongoComponent extends DaemonComponent {
   }
 
   async checkPrerequisites(): Promise<void> {
-    if (!(await this.isProvisioned())) {
-      await requireProgram(
-        'go',
-        'to build FerretDB',
-        'install Go 1.22 or newer (apt-get install -y golang, or https://go.dev/dl)',
-      );
-    }
+    if (!(await this.isProvisioned())) await this.goProgram();
+  }
+
+  private goProgram(): Promise<string> {
+    return requireProgram(
+      'go',
+      'to build FerretDB',
+      'install Go 1.22 or newer (apt-get install -y golang, or https://go.dev/dl)',
+    );
   }
 
   async isProvisioned(): Promise<boolean> {
@@ -46,13 +48,14 @@ export class MongoComponent extends DaemonComponent {
 
   async provision(progress: Progress): Promise<void> {
     const logFile = this.paths.log('provision-mongo');
+    const go = await this.goProgram();
     const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
     progress(`go mod download ${MODULE}@${VERSIONS.ferretdb}`);
     // `go install module@version` would ask the proxy for the module's version list, which our
     // registry mirror refuses; downloading the exact version and building it from its own go.mod
     // needs only that version and its pinned dependencies.
     const info = JSON.parse(
-      await runCommand('go', ['mod', 'download', '-json', `${MODULE}@${VERSIONS.ferretdb}`], {
+      await runCommand(go, ['mod', 'download', '-json', `${MODULE}@${VERSIONS.ferretdb}`], {
         env,
         logFile,
       }),
@@ -67,7 +70,7 @@ export class MongoComponent extends DaemonComponent {
     progress('go build ./cmd/ferretdb');
     const output = `${this.binary()}.partial`;
     await mkdir(join(output, '..'), { recursive: true });
-    await runCommand('go', ['build', '-trimpath', '-o', output, './cmd/ferretdb'], {
+    await runCommand(go, ['build', '-trimpath', '-o', output, './cmd/ferretdb'], {
       cwd: source,
       env,
       logFile,
