@@ -1,25 +1,13 @@
-import pg from 'pg';
-import { CdcError, errorMessage } from '@cdc/core';
-import { describeConfig, loadSourceConfig, preflight } from '@cdc/source-postgres';
+import { connectToSource, preflight } from '@cdc/source-postgres';
+import { loadAndShowSourceConfig } from './source-config.ts';
 
 /**
  * `cdc source check`: loads the config, connects and runs the preflight, printing what the
  * source would capture or every problem with its fix. Returns the exit code.
  */
 export async function checkSource(file: string | undefined): Promise<number> {
-  const config = await loadSourceConfig(file);
-  console.log(`Source config${file ? ` from ${file}` : ' (defaults and environment)'}:`);
-  console.log(indent(describeConfig(config)));
-  const client = new pg.Client({ connectionString: config.database.url, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new CdcError('DATABASE_UNREACHABLE', `cannot connect to the database: ${errorMessage(error)}`, {
-      retriable: true,
-      fix: 'check database.url (or CDC_PG_URL) and that PostgreSQL is running (npm run stack:status)',
-      cause: error,
-    });
-  }
+  const config = await loadAndShowSourceConfig(file);
+  const client = await connectToSource(config);
   try {
     const report = await preflight(client, config);
     console.log(
@@ -36,12 +24,4 @@ export async function checkSource(file: string | undefined): Promise<number> {
   } finally {
     await client.end();
   }
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
 }

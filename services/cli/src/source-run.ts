@@ -1,5 +1,6 @@
 import { errorMessage } from '@cdc/core';
-import { describeConfig, loadSourceConfig, runSource, type SourceEvent } from '@cdc/source-postgres';
+import { runSource, type SourceEvent } from '@cdc/source-postgres';
+import { loadAndShowSourceConfig } from './source-config.ts';
 
 /**
  * `cdc source run`: preflight, snapshot (per snapshot.mode), then streaming until SIGTERM or
@@ -10,9 +11,7 @@ export async function runSourceCommand(
   file: string | undefined,
   healthPort: number | undefined,
 ): Promise<number> {
-  const config = await loadSourceConfig(file);
-  console.log(`Source config${file ? ` from ${file}` : ' (defaults and environment)'}:`);
-  console.log(indent(describeConfig(config)));
+  const config = await loadAndShowSourceConfig(file);
   const handle = await runSource(config, {
     ...(healthPort === undefined ? {} : { healthPort }),
     onEvent: print,
@@ -71,12 +70,4 @@ function print(event: SourceEvent): void {
       console.log(event.reason === 'stopped' ? 'stopped' : `stopped: ${event.reason}`);
       return;
   }
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
 }

@@ -9,4 +9,5 @@ export {
   type SourceHandle,
   type SourcePhase,
   type SourceStatus,
+  connectToSource,
 } from './service.ts';

@@ -149,7 +149,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
 
 /** Connects and runs the preflight; fails with its report (every problem with its fix). */
 async function check(config: SourceConfig): Promise<PreflightReport> {
-  const client = await connect(config);
+  const client = await connectToSource(config);
   try {
     return await preflight(client, config);
   } finally {
@@ -157,7 +157,8 @@ async function check(config: SourceConfig): Promise<PreflightReport> {
   }
 }
 
-async function connect(config: SourceConfig): Promise<pg.Client> {
+/** A connection to the source database; an unreachable server is a retriable error with its fix. */
+export async function connectToSource(config: SourceConfig): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: config.database.url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
@@ -176,7 +177,7 @@ async function connect(config: SourceConfig): Promise<pg.Client> {
  * moment later; until then the slot is active and cannot be streamed from. Waits for that.
  */
 async function waitForSlotRelease(config: SourceConfig, timeoutMs: number): Promise<void> {
-  const client = await connect(config);
+  const client = await connectToSource(config);
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

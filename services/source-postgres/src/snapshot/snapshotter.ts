@@ -2,7 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
-import { buildChangeEvents, type ChangeRecord } from '../events/change-event.ts';
+import { buildChangeEvents } from '../events/change-event.ts';
 import { lsnToBigInt } from '../pgoutput/messages.ts';
 import { ensurePublication, ensurePublicationAndSlot } from '../publication-setup.ts';
 import { readSlot } from '../setup-catalog.ts';
@@ -133,7 +133,7 @@ async function copyTables(
     seq += 1n;
     const traced = startChangeSpans(table, database, records);
     for (const [index, record] of records.entries()) {
-      batch.push(await encode(registrar, table, record, traced[index]!.headers));
+      batch.push(await registrar.encodeRecord(table, record, traced[index]!.headers));
       spans.push(traced[index]!.span);
     }
   };
@@ -160,25 +160,6 @@ async function copyTables(
   if (pending) await emit(pending.table, pending.row, true);
   await flush();
   return Number(seq);
-}
-
-/** As the stream encodes its records: registry wire format, the version in headers. */
-async function encode(
-  registrar: SchemaRegistrar,
-  table: RegisteredTable,
-  record: ChangeRecord,
-  trace: Readonly<Record<string, string>>,
-) {
-  return {
-    topic: table.topic,
-    key: record.key === null ? null : await registrar.encode(table.keyId, record.key),
-    value: record.value === null ? null : await registrar.encode(table.valueId, record.value),
-    headers: {
-      'cdc.commit_lsn': record.version.commitLsn.toString(),
-      'cdc.seq': record.version.seq.toString(),
-      ...trace, // traceparent, tracestate (contracts.md, tracing)
-    },
-  };
 }
 
 export interface PrepareResult {

@@ -3,7 +3,7 @@ import { LogicalReplicationService } from 'pg-logical-replication';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
-import { buildChangeEvents, type ChangeRecord, type ChangeEventInput } from '../events/change-event.ts';
+import { buildChangeEvents, type ChangeEventInput } from '../events/change-event.ts';
 import { TransactionTracker, type ChangeContext } from '../events/transaction-tracker.ts';
 import {
   bigIntToLsn,
@@ -294,7 +294,7 @@ export class ChangeStream {
     });
     const spans = startChangeSpans(table, this.#database, records);
     for (const [index, record] of records.entries()) {
-      this.#batch.push(await this.#encode(table, record, spans[index]!.headers));
+      this.#batch.push(await this.#registrar!.encodeRecord(table, record, spans[index]!.headers));
       this.#spans.push(spans[index]!.span);
     }
     if (this.#batch.length >= this.#batchSize) {
@@ -302,25 +302,6 @@ export class ChangeStream {
       this.#send();
       await this.#makeRoom();
     }
-  }
-
-  async #encode(
-    table: RegisteredTable,
-    record: ChangeRecord,
-    trace: Readonly<Record<string, string>>,
-  ): Promise<OutRecord> {
-    const registrar = this.#registrar!;
-    return {
-      topic: table.topic,
-      key: record.key === null ? null : await registrar.encode(table.keyId, record.key),
-      value: record.value === null ? null : await registrar.encode(table.valueId, record.value),
-      // The event's version, readable without decoding (contracts.md, ordering).
-      headers: {
-        'cdc.commit_lsn': record.version.commitLsn.toString(),
-        'cdc.seq': record.version.seq.toString(),
-        ...trace, // traceparent, tracestate (contracts.md, tracing)
-      },
-    };
   }
 
   /**

@@ -2,6 +2,8 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { CdcError, errorMessage } from '@cdc/core';
 import { schemaRegistryOptions } from '../avro/avro-types.ts';
+import type { ChangeRecord } from '../events/change-event.ts';
+import type { OutRecord } from './kafka-writer.ts';
 import {
   envelopeSchema,
   keySchema,
@@ -57,6 +59,28 @@ export class SchemaRegistrar {
   }
 
   /** The registry's wire format: magic byte 0, the schema id (int32 big-endian), the Avro body. */
+  /**
+   * A change record as it goes to Kafka: key and value in the registry's wire format (null for a
+   * tombstone's value and a truncate's key), the event's version readable in headers without
+   * decoding (contracts.md, ordering), plus the trace context (contracts.md, tracing).
+   */
+  async encodeRecord(
+    table: RegisteredTable,
+    record: ChangeRecord,
+    trace: Readonly<Record<string, string>>,
+  ): Promise<OutRecord> {
+    return {
+      topic: table.topic,
+      key: record.key === null ? null : await this.encode(table.keyId, record.key),
+      value: record.value === null ? null : await this.encode(table.valueId, record.value),
+      headers: {
+        'cdc.commit_lsn': record.version.commitLsn.toString(),
+        'cdc.seq': record.version.seq.toString(),
+        ...trace,
+      },
+    };
+  }
+
   encode(id: number, value: unknown): Promise<Buffer> {
     const type = this.#types.get(id);
     if (!type) {
