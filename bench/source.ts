@@ -22,7 +22,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
 import { kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings } from '@cdc/core';
 import { ensurePublicationAndSlot, parseSourceConfig, type SourceConfig } from '@cdc/source-postgres';
-import { schemaRegistryOptions } from '../services/source-postgres/src/avro/avro-types.ts';
+import { schemaRegistryOptions } from '@cdc/core';
 import type { WorkerMessage, WorkerReport } from './source-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -11,3 +11,12 @@ export {
   type StackEnvName,
 } from './stack-env.ts';
 export { silenceKnownKafkajsWarnings } from './process-warnings.ts';
+export {
+  avroOptions,
+  avroType,
+  bigIntLong,
+  decimalText,
+  schemaRegistryOptions,
+  twosComplementBytes,
+  unscaledDecimal,
+} from './avro-types.ts';

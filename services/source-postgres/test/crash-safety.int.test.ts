@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokerList } from '@cdc/core';
 import { isolate, readTopic } from '@cdc/testkit';
-import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
+import { schemaRegistryOptions } from '@cdc/core';
 import { topicName } from '../src/avro/table-schemas.ts';
 import type { Envelope } from '../src/events/change-event.ts';
 

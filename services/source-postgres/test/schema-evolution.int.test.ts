@@ -2,7 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate, readTopic, waitFor } from '@cdc/testkit';
-import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
+import { schemaRegistryOptions } from '@cdc/core';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig } from '../src/config.ts';
 import type { Envelope } from '../src/events/change-event.ts';

@@ -3,7 +3,7 @@ import { type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate, readTopic, topicSize, waitFor } from '@cdc/testkit';
-import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
+import { schemaRegistryOptions } from '@cdc/core';
 import { topicName } from '../src/avro/table-schemas.ts';
 import { parseSourceConfig, type SourceConfig } from '../src/config.ts';
 import type { Envelope } from '../src/events/change-event.ts';

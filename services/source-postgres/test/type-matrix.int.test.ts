@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokerList } from '@cdc/core';
 import { isolate, readTopic } from '@cdc/testkit';
-import { schemaRegistryOptions } from '../src/avro/avro-types.ts';
+import { schemaRegistryOptions } from '@cdc/core';
 import { topicName, valueSchema } from '../src/avro/table-schemas.ts';
 import type { InsertMessage, PgoutputMessage, RelationMessage } from '../src/pgoutput/messages.ts';
 import { RawPgoutputPlugin } from '../src/pgoutput/plugin.ts';

@@ -3,7 +3,7 @@ import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { schemaFromConfluentSchema } from '@kafkajs/confluent-schema-registry/dist/schemaTypeResolver.js';
 import { describe, expect, it } from 'vitest';
 import type { ColumnKind, ColumnValue } from '../types/column-kind.ts';
-import { avroOptions, avroType, schemaRegistryOptions } from './avro-types.ts';
+import { avroOptions, avroType, schemaRegistryOptions } from '@cdc/core';
 import { valueSchema } from './table-schemas.ts';
 
 const INT64_MAX = 9223372036854775807n;

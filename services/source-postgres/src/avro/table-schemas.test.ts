@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnKind } from '../types/column-kind.ts';
-import { avroType } from './avro-types.ts';
+import { avroType } from '@cdc/core';
 import {
   avroName,
   avroTypeFor,

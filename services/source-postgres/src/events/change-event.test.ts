@@ -1,6 +1,6 @@
 import { CdcError } from '@cdc/core';
 import { describe, expect, it } from 'vitest';
-import { avroType } from '../avro/avro-types.ts';
+import { avroType } from '@cdc/core';
 import { envelopeSchema, keySchema, type TableShape } from '../avro/table-schemas.ts';
 import { UNCHANGED, type RelationMessage, type TruncateMessage, type Tuple } from '../pgoutput/messages.ts';
 import { buildChangeEvents, type ChangeEventInput } from './change-event.ts';

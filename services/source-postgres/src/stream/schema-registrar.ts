@@ -1,7 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
-import { CdcError, errorMessage } from '@cdc/core';
-import { schemaRegistryOptions } from '../avro/avro-types.ts';
+import { CdcError, errorMessage, schemaRegistryOptions } from '@cdc/core';
 import type { ChangeRecord } from '../events/change-event.ts';
 import type { OutRecord } from './kafka-writer.ts';
 import {
