@@ -20,3 +20,4 @@ export {
   twosComplementBytes,
   unscaledDecimal,
 } from './avro-types.ts';
+export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CdcError } from '@cdc/core';
+import { CdcError, type AvroField, type AvroRecord, type AvroSchema } from '@cdc/core';
 import type { ColumnKind } from '../types/column-kind.ts';
 
 /**
@@ -8,23 +8,7 @@ import type { ColumnKind } from '../types/column-kind.ts';
  * Debezium: namespace `<prefix>.<schema>.<table>`, records `Key`, `Value`, `Envelope`.
  */
 
-export type AvroSchema =
-  string | AvroSchema[] | { readonly type: AvroSchema; readonly [attribute: string]: unknown };
-
-// Type aliases, not interfaces: only they fit AvroSchema's index signature.
-export type AvroField = {
-  readonly name: string;
-  readonly type: AvroSchema;
-  readonly default?: unknown;
-  readonly 'pg.column'?: string;
-};
-
-export type AvroRecord = {
-  readonly type: 'record';
-  readonly name: string;
-  readonly namespace: string;
-  readonly fields: readonly AvroField[];
-};
+export type { AvroField, AvroRecord, AvroSchema } from '@cdc/core';
 
 export interface TableColumn {
   readonly name: string;
