@@ -21,3 +21,4 @@ export {
   unscaledDecimal,
 } from './avro-types.ts';
 export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
+export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';

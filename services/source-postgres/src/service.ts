@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, closeHealthServer, errorMessage, serveHealth } from '@cdc/core';
 import type { SourceConfig } from './config.ts';
 import { preflight, type PreflightReport } from './preflight.ts';
 import { prepareSnapshot, type PrepareResult } from './snapshot/snapshotter.ts';
@@ -90,7 +89,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     }
   };
 
-  const health = options.healthPort === undefined ? undefined : await listen(options.healthPort, status);
+  const health = options.healthPort === undefined ? undefined : await serveHealth(options.healthPort, status);
   const healthPort = health ? (health.address() as AddressInfo).port : undefined;
   if (healthPort !== undefined) emit({ kind: 'health', url: `http://127.0.0.1:${healthPort}` });
 
@@ -123,13 +122,13 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
       phase = 'stopped';
       stopReason = reason;
       emit({ kind: 'stopped', reason });
-      await close(health);
+      await closeHealthServer(health);
     },
     async (error: unknown) => {
       phase = 'failed';
       lastError = errorMessage(error);
       await stream?.stop().catch(() => undefined);
-      await close(health);
+      await closeHealthServer(health);
       throw error;
     },
   );
@@ -199,55 +198,4 @@ async function waitForSlotRelease(config: SourceConfig, timeoutMs: number): Prom
   } finally {
     await client.end();
   }
-}
-
-/** GET /health, /ready and /status on 127.0.0.1. */
-async function listen(port: number, status: () => Promise<SourceStatus>): Promise<Server> {
-  const server = createServer((request, response) => {
-    const reply = (code: number, body: unknown) => {
-      response.writeHead(code, { 'content-type': 'application/json' });
-      // undefined fields show as null, so that /status always has the same keys.
-      response.end(
-        JSON.stringify(body, (_key, value: unknown) =>
-          typeof value === 'bigint' ? String(value) : value === undefined ? null : value,
-        ),
-      );
-    };
-    if (request.method !== 'GET') return reply(405, { error: 'only GET' });
-    const path = (request.url ?? '/').split('?')[0];
-    if (path === '/health') return reply(200, { ok: true });
-    if (path !== '/ready' && path !== '/status')
-      return reply(404, { error: 'try /health, /ready or /status' });
-    status().then(
-      (current) => {
-        if (path === '/status') return reply(200, current);
-        if (current.notReady === undefined) return reply(200, { ready: true });
-        reply(503, { ready: false, reason: current.notReady });
-      },
-      (error: unknown) => reply(500, { error: errorMessage(error) }),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new CdcError(
-          'HEALTH_PORT',
-          `cannot listen on 127.0.0.1:${port} for health checks: ${error.code ?? error.message}`,
-          {
-            fix: 'choose another --health-port (0 picks a free one)',
-            cause: error,
-          },
-        ),
-      ),
-    );
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  server.unref();
-  return server;
-}
-
-async function close(server: Server | undefined): Promise<void> {
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
