@@ -22,3 +22,12 @@ export {
 } from './avro-types.ts';
 export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
 export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
+export {
+  describeIssues,
+  formatConfigPath,
+  knownKeys,
+  readYamlFile,
+  type ConfigPath,
+  type IssueContext,
+  type YamlFile,
+} from './config-file.ts';

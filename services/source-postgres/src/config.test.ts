@@ -94,22 +94,22 @@ describe('parseSourceConfig', () => {
         database: { url: 'mysql://db' },
       }),
     ).toEqual([
-      'name: must be 1 to 120 of a-z A-Z 0-9 . _ - (it prefixes Kafka topic names)',
-      'database.url: must be a postgres: or postgresql: URL such as postgres://postgres@127.0.0.1:55432/cdc',
-      "tables: must list at least one table, or be 'all'",
-      'publication: Too small: expected string to have >=1 characters',
-      'slot: must be 1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)',
-      'snapshot.mode: must be one of initial, never, initial_only, when_needed',
-      'snapshot.chunkRows: must be at least 1',
-      'heartbeat.intervalMs: must be 0 (off) or 100 to 3600000',
-      "keyless.allow[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
-      'kafka.brokers[1]: must be host:port such as 127.0.0.1:59092',
-      'registry.url: must be a http: or https: URL such as http://127.0.0.1:58081/apis/ccompat/v7',
+      'source.name: must be 1 to 120 of a-z A-Z 0-9 . _ - (it prefixes Kafka topic names)',
+      'source.database.url: must be a postgres: or postgresql: URL such as postgres://postgres@127.0.0.1:55432/cdc',
+      "source.tables: must list at least one table, or be 'all'",
+      'source.publication: Too small: expected string to have >=1 characters',
+      'source.slot: must be 1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)',
+      'source.snapshot.mode: must be one of initial, never, initial_only, when_needed',
+      'source.snapshot.chunkRows: must be at least 1',
+      'source.heartbeat.intervalMs: must be 0 (off) or 100 to 3600000',
+      "source.keyless.allow[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
+      'source.kafka.brokers[1]: must be host:port such as 127.0.0.1:59092',
+      'source.registry.url: must be a http: or https: URL such as http://127.0.0.1:58081/apis/ccompat/v7',
     ]);
   });
 
   it('explains wrong shapes, unknown settings and fractional numbers', () => {
-    expect(problemsOf('tables: all')).toEqual(['source: must be a mapping of settings']);
+    expect(problemsOf('source.tables: all')).toEqual(['source: must be a mapping of settings']);
     expect(
       problemsOf({
         tables: 'some',
@@ -119,36 +119,36 @@ describe('parseSourceConfig', () => {
         keyless: { alow: [] },
       }),
     ).toEqual([
-      "tables: must be 'all' or a non-empty list of 'schema.table' names",
-      'snapshot: must be a mapping of settings',
-      'heartbeat.intervalMs: must be a whole number of milliseconds',
-      'keyless.alow: unknown setting; known here: allow',
-      'slots: unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
+      "source.tables: must be 'all' or a non-empty list of 'schema.table' names",
+      'source.snapshot: must be a mapping of settings',
+      'source.heartbeat.intervalMs: must be a whole number of milliseconds',
+      'source.keyless.alow: unknown setting; known here: allow',
+      'source.slots: unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
     ]);
     expect(problemsOf({ tables: ['public.a.b', `public.${'x'.repeat(64)}`] })).toEqual([
-      "tables[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
-      'tables[1]: schema and table names are at most 63 bytes in PostgreSQL',
+      "source.tables[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
+      'source.tables[1]: schema and table names are at most 63 bytes in PostgreSQL',
     ]);
     expect(problemsOf({ snapshot: { chunkRows: 2_000_000 } })).toEqual([
-      'snapshot.chunkRows: must be at most 1000000',
+      'source.snapshot.chunkRows: must be at most 1000000',
     ]);
   });
 
   it('checks what derives from other settings', () => {
     expect(problemsOf({ name: 'Shop-EU' })).toEqual([
-      "slot: the default 'Shop-EU_slot' derived from name is not a valid slot name; set slot explicitly to 1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)",
+      "source.slot: the default 'Shop-EU_slot' derived from name is not a valid slot name; set slot explicitly to 1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)",
     ]);
     expect(parseSourceConfig({ name: 'Shop-EU', slot: 'shop_eu' }, {}).slot).toBe('shop_eu');
     expect(problemsOf({ tables: ['public.a'], keyless: { allow: ['public.b'] } })).toEqual([
-      'keyless.allow[0]: public.b is not one of the captured tables; add it to tables or remove it here',
+      'source.keyless.allow[0]: public.b is not one of the captured tables; add it to tables or remove it here',
     ]);
     expect(parseSourceConfig({ keyless: { allow: ['public.b'] } }, {}).keyless.allow).toEqual(['public.b']);
   });
 
   it('says when a bad value came from a stack variable', () => {
     expect(problemsOf({}, { CDC_PG_URL: 'mysql://db', KAFKA_BROKERS: 'nope' })).toEqual([
-      'database.url: must be a postgres: or postgresql: URL such as postgres://postgres@127.0.0.1:55432/cdc (taken from the environment variable CDC_PG_URL)',
-      'kafka.brokers[0]: must be host:port such as 127.0.0.1:59092 (taken from the environment variable KAFKA_BROKERS)',
+      'source.database.url: must be a postgres: or postgresql: URL such as postgres://postgres@127.0.0.1:55432/cdc (taken from the environment variable CDC_PG_URL)',
+      'source.kafka.brokers[0]: must be host:port such as 127.0.0.1:59092 (taken from the environment variable KAFKA_BROKERS)',
     ]);
   });
 
@@ -252,8 +252,8 @@ describe('loadSourceConfig', () => {
     const error = await failure(path);
     expect(error.message).toBe(
       `invalid source configuration in the source: section of ${path}:\n` +
-        '  snapshot.chunkRows (line 4): must be at least 1\n' +
-        '  colour (line 5): unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
+        '  source.snapshot.chunkRows (line 4): must be at least 1\n' +
+        '  source.colour (line 5): unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
     );
     expect(error.fix).toBe(`correct the settings listed above in ${path}`);
     expect(error.details.file).toBe(path);

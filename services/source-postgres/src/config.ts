@@ -1,11 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { LineCounter, parseDocument, stringify, type Node } from 'yaml';
+import { stringify } from 'yaml';
 import { z } from 'zod';
-import { CdcError, STACK_ENV_DEFAULTS, kafkaBrokerList, redactUrl, stackEnvSchema } from '@cdc/core';
+import {
+  CdcError,
+  STACK_ENV_DEFAULTS,
+  describeIssues,
+  formatConfigPath,
+  kafkaBrokerList,
+  readYamlFile,
+  redactUrl,
+  stackEnvSchema,
+  type ConfigPath,
+} from '@cdc/core';
 
 type Env = Record<string, string | undefined>;
-type Path = readonly PropertyKey[];
 
 /**
  * Settings whose default comes from the stack's connection variables (contracts.md), so that a
@@ -160,7 +167,7 @@ export type SourceConfig = z.output<typeof sourceConfigSchema>;
 
 interface Origin {
   file?: string;
-  lineOf?: (path: Path) => number | undefined;
+  lineOf?: (path: ConfigPath) => number | undefined;
 }
 
 /** Parses and validates a source configuration; missing addresses come from the stack variables. */
@@ -169,24 +176,13 @@ export function parseSourceConfig(input: unknown, env: Env = process.env): Sourc
 }
 
 function parseFrom(input: unknown, env: Env, origin: Origin): SourceConfig {
-  const { value, fromEnv } = withEnvFallbacks(input, env);
+  const { value, fromEnv } = withSourceEnvFallbacks(input, env);
   const parsed = sourceConfigSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.flatMap((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    return keys.map((key) => {
-      const path = key === undefined ? issue.path : [...issue.path, key];
-      const line = origin.lineOf?.(path);
-      const envName = fromEnv.get(formatPath(path.slice(0, 2)));
-      const message =
-        key === undefined
-          ? issue.message
-          : `unknown setting; known here: ${knownKeys(issue.path).join(', ')}`;
-      return (
-        `${formatPath(path)}${line ? ` (line ${line})` : ''}: ${message}` +
-        (envName ? ` (taken from the environment variable ${envName})` : '')
-      );
-    });
+  const problems = describeIssues(parsed.error.issues, sourceConfigSchema, {
+    prefix: ['source'],
+    ...(origin.lineOf ? { lineOf: origin.lineOf } : {}),
+    envOf: (path) => fromEnv.get(formatConfigPath(path.slice(0, 2))),
   });
   const where = origin.file ? ` in the source: section of ${origin.file}` : '';
   throw new CdcError('INVALID_CONFIG', `invalid source configuration${where}:\n  ${problems.join('\n  ')}`, {
@@ -195,8 +191,14 @@ function parseFrom(input: unknown, env: Env, origin: Origin): SourceConfig {
   });
 }
 
-/** Fills unset addresses from the environment (or the local stack's defaults) before parsing. */
-function withEnvFallbacks(input: unknown, env: Env): { value: unknown; fromEnv: Map<string, string> } {
+/**
+ * Fills unset addresses from the environment (or the local stack's defaults) before parsing;
+ * `fromEnv` tells which values came from which variable.
+ */
+export function withSourceEnvFallbacks(
+  input: unknown,
+  env: Env,
+): { value: unknown; fromEnv: Map<string, string> } {
   const fromEnv = new Map<string, string>();
   if (!isRecord(input)) return { value: input, fromEnv };
   const value: Record<string, unknown> = { ...input };
@@ -205,7 +207,7 @@ function withEnvFallbacks(input: unknown, env: Env): { value: unknown; fromEnv: 
     const inner = value[section] ?? {};
     if (!isRecord(inner) || inner[key] !== undefined) continue;
     value[section] = { ...inner, [key]: env[name] ?? STACK_ENV_DEFAULTS[name] };
-    if (env[name] !== undefined) fromEnv.set(formatPath(path), name);
+    if (env[name] !== undefined) fromEnv.set(formatConfigPath(path), name);
   }
   return { value, fromEnv };
 }
@@ -216,33 +218,8 @@ function withEnvFallbacks(input: unknown, env: Env): { value: unknown; fromEnv: 
  */
 export async function loadSourceConfig(file?: string, env: Env = process.env): Promise<SourceConfig> {
   if (file === undefined) return parseSourceConfig({}, env);
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CdcError(
-      'INVALID_CONFIG',
-      code === 'ENOENT' ? `pipeline file ${path} not found` : `cannot read pipeline file ${path} (${code})`,
-      {
-        fix: `check the path (relative paths start at ${process.cwd()})`,
-        details: { file: path },
-        cause: error,
-      },
-    );
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const { line, col } = lineCounter.linePos(syntax.pos[0]);
-    throw new CdcError('INVALID_CONFIG', `${path}:${line}:${col}: invalid YAML: ${syntax.message}`, {
-      fix: `correct the YAML at line ${line} of ${path}`,
-      details: { file: path, line, column: col },
-    });
-  }
-  const root: unknown = doc.toJS();
+  const yaml = await readYamlFile(file);
+  const { root, path } = yaml;
   if (root !== null && !isRecord(root)) {
     throw new CdcError(
       'INVALID_CONFIG',
@@ -253,11 +230,7 @@ export async function loadSourceConfig(file?: string, env: Env = process.env): P
       },
     );
   }
-  const lineOf = (at: Path): number | undefined => {
-    const node = doc.getIn(['source', ...at], true) as Node | undefined;
-    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-  };
-  return parseFrom(root?.source ?? {}, env, { file: path, lineOf });
+  return parseFrom(root?.source ?? {}, env, { file: path, lineOf: yaml.lineOf });
 }
 
 /** The configuration as YAML, safe to log: passwords in URLs are hidden. */
@@ -267,30 +240,6 @@ export function describeConfig(config: SourceConfig): string {
     database: { url: redactUrl(config.database.url) },
     registry: { url: redactUrl(config.registry.url) },
   });
-}
-
-function formatPath(path: Path): string {
-  if (path.length === 0) return 'source';
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`))
-    .join('');
-}
-
-function knownKeys(path: Path): string[] {
-  let schema: z.ZodType | undefined = fields;
-  for (const key of [...path, undefined]) {
-    while (
-      schema instanceof z.ZodDefault ||
-      schema instanceof z.ZodPrefault ||
-      schema instanceof z.ZodOptional
-    ) {
-      schema = schema.unwrap() as z.ZodType;
-    }
-    if (!(schema instanceof z.ZodObject)) return [];
-    if (key === undefined) return Object.keys(schema.shape);
-    schema = (schema.shape as Record<string, z.ZodType | undefined>)[String(key)];
-  }
-  return [];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,128 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument, type Node } from 'yaml';
+import { z } from 'zod';
+import { CdcError } from './errors.ts';
+
+/** Where a setting is inside a configuration: keys and list indexes. */
+export type ConfigPath = readonly PropertyKey[];
+
+export interface YamlFile {
+  /** Absolute path of the file. */
+  readonly path: string;
+  /** The document as plain data (null for an empty file). */
+  readonly root: unknown;
+  /** The line a setting starts on, for error messages. */
+  readonly lineOf: (path: ConfigPath) => number | undefined;
+}
+
+/** Reads a YAML configuration file; a missing file or a syntax error says where and how to fix it. */
+export async function readYamlFile(file: string): Promise<YamlFile> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CdcError(
+      'INVALID_CONFIG',
+      code === 'ENOENT' ? `pipeline file ${path} not found` : `cannot read pipeline file ${path} (${code})`,
+      {
+        fix: `check the path (relative paths start at ${process.cwd()})`,
+        details: { file: path },
+        cause: error,
+      },
+    );
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const { line, col } = lineCounter.linePos(syntax.pos[0]);
+    throw new CdcError('INVALID_CONFIG', `${path}:${line}:${col}: invalid YAML: ${syntax.message}`, {
+      fix: `correct the YAML at line ${line} of ${path}`,
+      details: { file: path, line, column: col },
+    });
+  }
+  return {
+    path,
+    root: doc.toJS() as unknown,
+    lineOf: (at) => {
+      const node = doc.getIn(at as unknown[], true) as Node | undefined;
+      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    },
+  };
+}
+
+/** `processors[2].rules[0].field` */
+export function formatConfigPath(path: ConfigPath, root = 'config'): string {
+  if (path.length === 0) return root;
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`))
+    .join('');
+}
+
+export interface IssueContext {
+  /** Where the validated value sits in the file (e.g. ['source']), for paths and line numbers. */
+  readonly prefix?: ConfigPath;
+  readonly lineOf?: (path: ConfigPath) => number | undefined;
+  /** The environment variable a value came from, when it did (said in the message). */
+  readonly envOf?: (path: ConfigPath) => string | undefined;
+}
+
+/**
+ * One line per problem: the setting's path, its line in the file, what is wrong and what is
+ * allowed. Unknown keys list the known ones (typos are the usual cause).
+ */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  context: IssueContext = {},
+): string[] {
+  const prefix = context.prefix ?? [];
+  return issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const local = key === undefined ? issue.path : [...issue.path, key];
+      const path = [...prefix, ...local];
+      const line = context.lineOf?.(path);
+      const envName = context.envOf?.(local);
+      const message =
+        key === undefined
+          ? issue.message
+          : `unknown setting; known here: ${knownKeys(schema, issue.path).join(', ')}`;
+      return (
+        `${formatConfigPath(path)}${line ? ` (line ${line})` : ''}: ${message}` +
+        (envName ? ` (taken from the environment variable ${envName})` : '')
+      );
+    });
+  });
+}
+
+/** The keys an object schema accepts at `path`, looking through defaults, pipes, lists and unions. */
+export function knownKeys(schema: z.ZodType, path: ConfigPath): string[] {
+  let current: z.ZodType[] = [schema];
+  for (const key of [...path, undefined]) {
+    current = current.flatMap(unwrap);
+    if (key === undefined) break;
+    current = current.flatMap((s) => {
+      if (s instanceof z.ZodArray && typeof key === 'number') return [s.element as z.ZodType];
+      if (s instanceof z.ZodObject) {
+        const inner = (s.shape as Record<string, z.ZodType | undefined>)[String(key)];
+        return inner ? [inner] : [];
+      }
+      return [];
+    });
+  }
+  const keys = current.flatMap((s) => (s instanceof z.ZodObject ? Object.keys(s.shape) : []));
+  return [...new Set(keys)];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType[] {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault || schema instanceof z.ZodOptional) {
+    return unwrap(schema.unwrap() as z.ZodType);
+  }
+  if (schema instanceof z.ZodPipe) return unwrap(schema.in as z.ZodType);
+  if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(unwrap);
+  return [schema];
+}
