@@ -122,6 +122,46 @@ program
     process.exitCode = await runSourceCommand(options.config, options.healthPort);
   });
 
+const processorCommand = program
+  .command('processor')
+  .description(
+    'stateless processors (validators, transformers) declared under processors: in the pipeline file',
+  );
+
+processorCommand
+  .command('run')
+  .description(
+    'run one processor until SIGTERM/SIGINT (the batch in hand is finished and committed; a second signal exits 1)',
+  )
+  .argument('<name>', "the processor's name in the pipeline file")
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .option(
+    '--health-port <port>',
+    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+    parsePort,
+  )
+  .option(
+    '--group <id>',
+    'consumer group (default: the processor name); instances sharing it split the partitions',
+  )
+  .action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
+    const { runProcessorCommand } = await import('./processor-run.ts');
+    process.exitCode = await runProcessorCommand(options.config, name, options);
+  });
+
+const configCommand = program.command('config').description('the pipeline file (connectors/*.yaml)');
+
+configCommand
+  .command('check')
+  .description(
+    'validate the whole pipeline file: every problem with its path, line and a hint; prints the defaults',
+  )
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .action(async (options: { config: string }) => {
+    const { checkConfigCommand } = await import('./config-check.ts');
+    process.exitCode = await checkConfigCommand(options.config);
+  });
+
 function printStatus(statuses: ComponentStatus[]): void {
   const rows = statuses.map((s) => [
     s.healthy ? 'healthy' : 'DOWN',

@@ -1,4 +1,11 @@
-export { describeConfig, loadSourceConfig, parseSourceConfig, type SourceConfig } from './config.ts';
+export {
+  describeConfig,
+  loadSourceConfig,
+  parseSourceConfig,
+  sourceConfigSchema,
+  withSourceEnvFallbacks,
+  type SourceConfig,
+} from './config.ts';
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
 export { ChangeStream, type ChangeStreamCounters, type ChangeStreamOptions } from './stream/change-stream.ts';
@@ -11,3 +18,12 @@ export {
   type SourceStatus,
   connectToSource,
 } from './service.ts';
+export {
+  envelopeSchema,
+  keySchema,
+  topicName,
+  valueSchema,
+  type TableColumn,
+  type TableShape,
+} from './avro/table-schemas.ts';
+export type { ColumnKind } from './types/column-kind.ts';

@@ -1,0 +1,70 @@
+import { errorMessage } from '@cdc/core';
+import { runProcessor, type ProcessorEvent } from '@cdc/processor';
+import { findProcessor, loadPipelineConfig } from '@cdc/pipeline';
+
+/**
+ * `cdc processor run <name>`: runs one processor of the pipeline file until SIGTERM or SIGINT.
+ * The first signal lets the batch in hand finish and commit, then leaves the consumer group
+ * (exit 0); a second exits 1 at once. Offsets are committed only with the outputs, so whatever
+ * was in flight is processed again by whoever takes the partition over.
+ */
+export async function runProcessorCommand(
+  file: string,
+  name: string,
+  options: { healthPort?: number; group?: string },
+): Promise<number> {
+  const config = await loadPipelineConfig(file);
+  const spec = findProcessor(config, name);
+  console.log(
+    `processor ${spec.name} (${spec.kind}, ${spec.delivery}): ${spec.input} -> ${spec.output}, dead letters to ${spec.input}.dlq`,
+  );
+  const handle = await runProcessor(
+    spec,
+    { brokers: config.kafka.brokers, registryUrl: config.registry.url, redisUrl: config.redis.url },
+    {
+      ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
+      ...(options.group === undefined ? {} : { groupId: options.group }),
+      onEvent: print,
+    },
+  );
+  if (handle.healthPort !== undefined) {
+    console.log(`health: http://127.0.0.1:${handle.healthPort}/health, /ready, /status`);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      console.error(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    console.log(`${signal}: stopping after the batch in hand ...`);
+    void handle.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await handle.done;
+    const { consumed, forwarded, deadLettered } = handle.runtime.counters;
+    console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function print(event: ProcessorEvent): void {
+  switch (event.kind) {
+    case 'waiting-for-input':
+      console.log(`waiting for topic ${event.topic} to exist (is the source running?)`);
+      return;
+    case 'running':
+      console.log(`consuming (${event.partitions} partitions)`);
+      return;
+    case 'retrying':
+      console.error(`batch failed, retrying with back-off: ${errorMessage(event.error)}`);
+      return;
+    case 'stopped':
+      return;
+  }
+}

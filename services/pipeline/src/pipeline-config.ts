@@ -1,0 +1,276 @@
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import {
+  CdcError,
+  STACK_ENV_DEFAULTS,
+  describeIssues,
+  kafkaBrokerList,
+  readYamlFile,
+  redactUrl,
+  stackEnvSchema,
+  type ConfigPath,
+} from '@cdc/core';
+import { rulesSchema, stepsSchema } from '@cdc/processor';
+import { sourceConfigSchema, withSourceEnvFallbacks } from '@cdc/source-postgres';
+
+type Env = Record<string, string | undefined>;
+
+const topic = z
+  .string({ error: 'must be a Kafka topic name' })
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1 to 249 of a-z A-Z 0-9 . _ - (a Kafka topic name)');
+
+const broker = z
+  .string()
+  .trim()
+  .regex(/^[^,\s:]+:\d+$/, 'must be host:port such as 127.0.0.1:59092');
+
+const mapping = {
+  error: (issue: { code: string }) =>
+    issue.code === 'invalid_type' ? 'must be a mapping of settings' : undefined,
+};
+
+function section<T extends z.ZodRawShape>(description: string, shape: T) {
+  return z
+    .strictObject(shape, mapping)
+    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>)
+    .describe(description);
+}
+
+/**
+ * Exactly-once is the default: on the demo pipeline it cost less than a third of the
+ * at-least-once throughput (BENCHMARKS.md, processors), the bar the project set for defaults.
+ */
+export const DEFAULT_DELIVERY = 'exactly_once';
+
+const processorCommon = {
+  name: z
+    .string({ error: 'must be a name' })
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,99}$/,
+      'must be 1 to 100 of a-z 0-9 . _ - starting with a letter or digit (it names the consumer group)',
+    )
+    .describe('Unique name of the processor: its consumer group, its spans and its dead letters say it'),
+  input: topic.describe('Topic to read, e.g. cdc.public.patients'),
+  output: topic.describe(
+    'Topic to write, e.g. cdc.public.patients.valid; created with the input partition count',
+  ),
+  delivery: z
+    .enum(['exactly_once', 'at_least_once'], { error: 'must be exactly_once or at_least_once' })
+    .default(DEFAULT_DELIVERY)
+    .describe(
+      'exactly_once: outputs and input offsets in one Kafka transaction (readers use read_committed); ' +
+        'at_least_once: offsets committed after the outputs are acknowledged (a crash may repeat a batch)',
+    ),
+};
+
+const validator = z
+  .strictObject(
+    {
+      ...processorCommon,
+      kind: z
+        .literal('validate')
+        .describe('A validator: valid events pass unchanged, invalid ones go to <input>.dlq'),
+      rules: rulesSchema,
+    },
+    mapping,
+  )
+  .describe('Validator');
+
+const transformer = z
+  .strictObject(
+    {
+      ...processorCommon,
+      kind: z
+        .literal('transform')
+        .describe('A transformer: applies its steps and registers the derived schema'),
+      steps: stepsSchema,
+    },
+    mapping,
+  )
+  .describe('Transformer');
+
+const processor = z
+  .discriminatedUnion('kind', [validator, transformer], {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'kind must be validate or transform' : 'must be a mapping of settings',
+  })
+  .describe('A stateless processor from one topic to another');
+
+const fields = z.strictObject(
+  {
+    source: sourceConfigSchema.optional().describe('The PostgreSQL source (see the source settings)'),
+    kafka: section('Kafka, for processors and sinks', {
+      brokers: z
+        .preprocess(
+          (value) => (typeof value === 'string' ? value.split(',') : value),
+          z.array(broker).min(1, 'must name at least one broker'),
+        )
+        .default(kafkaBrokerList(STACK_ENV_DEFAULTS))
+        .describe('Bootstrap servers: a list or a comma-separated string of host:port (env KAFKA_BROKERS)'),
+    }),
+    registry: section('Schema registry, for processors and sinks', {
+      url: stackEnvSchema.shape.SCHEMA_REGISTRY_URL.default(STACK_ENV_DEFAULTS.SCHEMA_REGISTRY_URL).describe(
+        'Confluent-compatible schema registry base URL (env SCHEMA_REGISTRY_URL)',
+      ),
+    }),
+    redis: section('Redis, for enrichment lookups', {
+      url: stackEnvSchema.shape.REDIS_URL.default(STACK_ENV_DEFAULTS.REDIS_URL).describe(
+        'Redis URL (env REDIS_URL); its password is never printed',
+      ),
+    }),
+    processors: z
+      .array(processor, { error: 'must be a list of processors' })
+      .default([])
+      .describe('Processors, each from its input topic to its output topic'),
+  },
+  mapping,
+);
+
+/** The whole pipeline file: one schema from which parsing, the JSON Schema and the docs derive. */
+export const pipelineSchema = fields.superRefine((config, ctx) => {
+  const names = new Map<string, number>();
+  config.processors.forEach((p, index) => {
+    const seen = names.get(p.name);
+    if (seen !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['processors', index, 'name'],
+        message: `'${p.name}' is also the name of processors[${seen}]; names must be unique (they are consumer groups)`,
+      });
+    }
+    names.set(p.name, index);
+    if (p.output === p.input) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['processors', index, 'output'],
+        message: 'must differ from input (a processor would read its own output forever)',
+      });
+    }
+    if (p.output === `${p.input}.dlq`) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['processors', index, 'output'],
+        message: `${p.output} is the dead-letter topic of the input; choose another output`,
+      });
+    }
+  });
+});
+
+export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type ProcessorConfig = PipelineConfig['processors'][number];
+
+const ENV_FALLBACKS = [
+  { path: ['kafka', 'brokers'], env: 'KAFKA_BROKERS' },
+  { path: ['registry', 'url'], env: 'SCHEMA_REGISTRY_URL' },
+  { path: ['redis', 'url'], env: 'REDIS_URL' },
+] as const;
+
+/** Fills unset addresses from the environment before parsing; says which came from where. */
+function withEnvFallbacks(input: Record<string, unknown>, env: Env) {
+  const value: Record<string, unknown> = { ...input };
+  const fromEnv = new Map<string, string>();
+  for (const { path, env: name } of ENV_FALLBACKS) {
+    const [key, setting] = path;
+    const inner = value[key] ?? {};
+    if (!isRecord(inner) || inner[setting] !== undefined || env[name] === undefined) continue;
+    value[key] = { ...inner, [setting]: env[name] };
+    fromEnv.set(`${key}.${setting}`, name);
+  }
+  if (value.source !== undefined) {
+    const source = withSourceEnvFallbacks(value.source, env);
+    value.source = source.value;
+    for (const [path, name] of source.fromEnv) fromEnv.set(`source.${path}`, name);
+  }
+  return { value, fromEnv };
+}
+
+export interface ParseOptions {
+  readonly file?: string;
+  readonly lineOf?: (path: ConfigPath) => number | undefined;
+}
+
+/** Validates a whole pipeline configuration; every problem is listed with its path and a hint. */
+export function parsePipelineConfig(
+  input: unknown,
+  env: Env = process.env,
+  options: ParseOptions = {},
+): PipelineConfig {
+  const where = options.file ? ` in ${options.file}` : '';
+  if (input !== null && input !== undefined && !isRecord(input)) {
+    throw new CdcError(
+      'INVALID_CONFIG',
+      `invalid pipeline configuration${where}: must be a mapping of sections`,
+      {
+        fix: 'write the file as sections such as source:, processors: (see connectors/README.md)',
+      },
+    );
+  }
+  const { value, fromEnv } = withEnvFallbacks(input ?? {}, env);
+  const parsed = pipelineSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = describeIssues(parsed.error.issues, pipelineSchema, {
+    ...(options.lineOf ? { lineOf: options.lineOf } : {}),
+    envOf: (path) =>
+      fromEnv.get(
+        path
+          .slice(0, path[0] === 'source' ? 3 : 2)
+          .map(String)
+          .join('.')
+          .replace(/\.\d+$/u, ''),
+      ),
+  });
+  throw new CdcError(
+    'INVALID_CONFIG',
+    `invalid pipeline configuration${where}:\n  ${problems.join('\n  ')}`,
+    {
+      fix: `correct the settings listed above${where}; the reference is docs/pipeline-config.md`,
+      details: { file: options.file, problems },
+    },
+  );
+}
+
+/** Reads and validates a pipeline YAML file (connectors/*.yaml). */
+export async function loadPipelineConfig(file: string, env: Env = process.env): Promise<PipelineConfig> {
+  const yaml = await readYamlFile(file);
+  return parsePipelineConfig(yaml.root, env, { file: yaml.path, lineOf: yaml.lineOf });
+}
+
+/** The processor of that name, or an error listing the names there are. */
+export function findProcessor(config: PipelineConfig, name: string): ProcessorConfig {
+  const found = config.processors.find((p) => p.name === name);
+  if (!found) {
+    const known = config.processors.map((p) => p.name);
+    throw new CdcError('UNKNOWN_PROCESSOR', `no processor named '${name}' in the pipeline`, {
+      fix:
+        known.length > 0
+          ? `use one of: ${known.join(', ')}`
+          : 'declare it under processors: in the pipeline file',
+    });
+  }
+  return found;
+}
+
+/** The configuration as YAML, safe to log: passwords in URLs are hidden. */
+export function describePipelineConfig(config: PipelineConfig): string {
+  return stringify(
+    {
+      ...config,
+      ...(config.source
+        ? {
+            source: {
+              ...config.source,
+              database: { url: redactUrl(config.source.database.url) },
+              registry: { url: redactUrl(config.source.registry.url) },
+            },
+          }
+        : {}),
+      registry: { url: redactUrl(config.registry.url) },
+      redis: { url: redactUrl(config.redis.url) },
+    },
+    (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

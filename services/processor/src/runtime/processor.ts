@@ -1,0 +1,308 @@
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { CdcError, errorMessage } from '@cdc/core';
+import { deadLetterHeaders, dlqTopic } from './dead-letter.ts';
+import type { EventHandler, InputEvent } from './handler.ts';
+import { endEventSpans, startEventSpan, type EventSpan } from './tracing.ts';
+
+export type DeliveryMode = 'exactly_once' | 'at_least_once';
+
+export interface ProcessorOptions {
+  /** The processor's name: its consumer group (unless `groupId`), span names and dead-letter headers. */
+  readonly name: string;
+  readonly input: string;
+  readonly output: string;
+  readonly brokers: readonly string[];
+  readonly handler: EventHandler;
+  /**
+   * exactly_once: outputs and the input offsets are written in one Kafka transaction (one
+   * transactional id per input partition, the fencing model kafkajs supports); readers must use
+   * read_committed. at_least_once: outputs first, offsets after their acknowledgement.
+   */
+  readonly delivery: DeliveryMode;
+  readonly groupId?: string;
+  /** Upper bound of bytes fetched per partition and batch (kafkajs maxBytesPerPartition). */
+  readonly maxBytesPerPartition?: number;
+  readonly onEvent?: (event: ProcessorEvent) => void;
+}
+
+export type ProcessorEvent =
+  | { readonly kind: 'waiting-for-input'; readonly topic: string }
+  | { readonly kind: 'running'; readonly partitions: number }
+  | { readonly kind: 'retrying'; readonly error: unknown }
+  | { readonly kind: 'stopped' };
+
+export interface ProcessorCounters {
+  consumed: number;
+  forwarded: number;
+  deadLettered: number;
+  batches: number;
+  /** Batches whose handling or writing failed and were tried again. */
+  retries: number;
+}
+
+const WAIT_FOR_INPUT_MS = 2000;
+
+/**
+ * Runs one processor: consumes its input topic in a consumer group, hands each batch to the
+ * handler, writes outputs and dead letters to the same partition number as the input (output
+ * topics are created with the input's partition count, so per-key order and co-partitioning
+ * hold), and only then commits the input offsets (in the same transaction under exactly_once).
+ */
+export class ProcessorRuntime {
+  readonly counters: ProcessorCounters = {
+    consumed: 0,
+    forwarded: 0,
+    deadLettered: 0,
+    batches: 0,
+    retries: 0,
+  };
+  readonly #options: ProcessorOptions;
+  readonly #groupId: string;
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+  readonly #consumer: Consumer;
+  /** at_least_once: one idempotent producer; exactly_once: one transactional producer per input partition. */
+  readonly #producers = new Map<number | 'shared', Promise<Producer>>();
+  #stopping = false;
+  #ready = false;
+  #lastError: string | undefined;
+  #resolveDone!: () => void;
+  #rejectDone!: (error: unknown) => void;
+  readonly done: Promise<void>;
+
+  constructor(options: ProcessorOptions) {
+    this.#options = options;
+    this.#groupId = options.groupId ?? options.name;
+    this.#kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: `cdc-processor-${options.name}`,
+      logLevel: logLevel.NOTHING,
+    });
+    this.#admin = this.#kafka.admin();
+    this.#consumer = this.#kafka.consumer({
+      groupId: this.#groupId,
+      // read_committed (kafkajs' default): never process what an aborted transaction wrote.
+      readUncommitted: false,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      // Failed batches are retried with exponential back-off and jitter, then the consumer
+      // restarts from the last committed offset: a Kafka or registry outage is waited out.
+      retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+    });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  get status(): { ready: boolean; notReady: string | undefined; lastError: string | undefined } {
+    return {
+      ready: this.#ready,
+      notReady: this.#ready ? undefined : this.#stopping ? 'stopping' : 'starting',
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Connects, creates the output and dead-letter topics and starts consuming. */
+  async start(): Promise<void> {
+    await this.#admin.connect();
+    const partitions = await this.#waitForInput();
+    await this.#ensureTopics(partitions);
+    if (this.#stopping) return;
+    await this.#consumer.connect();
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#lastError = errorMessage(payload.error);
+      if (!payload.restart) this.#rejectDone(payload.error);
+    });
+    await this.#consumer.subscribe({ topics: [this.#options.input], fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#ready = true;
+    this.#options.onEvent?.({ kind: 'running', partitions });
+  }
+
+  /** Leaves the group after the batch in hand (its offsets committed), then closes. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.done;
+    this.#stopping = true;
+    this.#ready = false;
+    try {
+      await this.#consumer.disconnect();
+      const producers = await Promise.allSettled(this.#producers.values());
+      await Promise.allSettled(
+        producers.map((p) => (p.status === 'fulfilled' ? p.value.disconnect() : Promise.resolve())),
+      );
+      await this.#admin.disconnect();
+      this.#options.onEvent?.({ kind: 'stopped' });
+      this.#resolveDone();
+    } catch (error) {
+      this.#rejectDone(error);
+    }
+    return this.done;
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const messages = batch.messages;
+    const last = messages.at(-1);
+    if (!last || !payload.isRunning() || payload.isStale()) return;
+    const events: InputEvent[] = messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      headers: stringHeaders(m.headers),
+    }));
+    const spans = events.map((e) =>
+      startEventSpan(this.#options.name, e.topic, e.partition, e.offset, e.headers),
+    );
+    try {
+      const outcomes = await this.#options.handler.handleBatch(events);
+      const outputs: Message[] = [];
+      const deadLetters: Message[] = [];
+      let forwarded = 0;
+      outcomes.forEach((outcome, i) => {
+        const event = events[i] as InputEvent;
+        const { headers } = spans[i] as EventSpan;
+        if (outcome.kind === 'forward') {
+          forwarded += 1;
+          outputs.push({ key: outcome.key, value: outcome.value, headers, partition: event.partition });
+        } else {
+          deadLetters.push({
+            key: event.key,
+            value: event.value,
+            headers: deadLetterHeaders(this.#options.name, event, outcome.violations, headers),
+            partition: event.partition,
+          });
+        }
+      });
+      const topicMessages = [
+        ...(outputs.length > 0 ? [{ topic: this.#options.output, messages: outputs }] : []),
+        ...(deadLetters.length > 0 ? [{ topic: dlqTopic(this.#options.input), messages: deadLetters }] : []),
+      ];
+      const next = (BigInt(last.offset) + 1n).toString();
+      if (this.#options.delivery === 'exactly_once') {
+        const producer = await this.#producer(batch.partition);
+        const transaction = await producer.transaction();
+        try {
+          if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+          await transaction.sendOffsets({
+            consumerGroupId: this.#groupId,
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
+          await transaction.commit();
+        } catch (error) {
+          await transaction.abort().catch(() => undefined);
+          throw error;
+        }
+      } else {
+        const producer = await this.#producer('shared');
+        if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+        await this.#consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: next },
+        ]);
+      }
+      payload.resolveOffset(last.offset);
+      endEventSpans(spans);
+      this.counters.consumed += events.length;
+      this.counters.forwarded += forwarded;
+      this.counters.deadLettered += deadLetters.length;
+      this.counters.batches += 1;
+      await payload.heartbeat();
+    } catch (error) {
+      endEventSpans(spans, error);
+      this.counters.retries += 1;
+      this.#lastError = errorMessage(error);
+      this.#options.onEvent?.({ kind: 'retrying', error });
+      throw error; // kafkajs retries the batch with back-off (see `retry` above)
+    }
+  }
+
+  #producer(slot: number | 'shared'): Promise<Producer> {
+    let producer = this.#producers.get(slot);
+    if (!producer) {
+      const created = this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // Pre-KIP-447 fencing (libraries.md): a fixed id per input partition, so the instance that
+        // takes a partition over fences the transactions of the one that had it.
+        ...(slot === 'shared'
+          ? {}
+          : {
+              transactionalId: `${this.#groupId}.${this.#options.input}.${slot}`,
+              transactionTimeout: 60_000,
+            }),
+      });
+      producer = created.connect().then(() => created);
+      producer.catch(() => this.#producers.delete(slot));
+      this.#producers.set(slot, producer);
+    }
+    return producer;
+  }
+
+  async #waitForInput(): Promise<number> {
+    let announced = false;
+    while (!this.#stopping) {
+      const metadata = await this.#admin
+        .fetchTopicMetadata({ topics: [this.#options.input] })
+        .catch(() => undefined);
+      const partitions = metadata?.topics[0]?.partitions.length ?? 0;
+      if (partitions > 0) return partitions;
+      if (!announced) this.#options.onEvent?.({ kind: 'waiting-for-input', topic: this.#options.input });
+      announced = true;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_FOR_INPUT_MS));
+    }
+    return 0;
+  }
+
+  /** Output and dead-letter topics get the input's partition count: records keep their partition. */
+  async #ensureTopics(partitions: number): Promise<void> {
+    const wanted = [this.#options.output, dlqTopic(this.#options.input)];
+    const existing = new Set(await this.#admin.listTopics());
+    const create = wanted.filter((t) => !existing.has(t));
+    if (create.length > 0) {
+      await this.#admin.createTopics({
+        topics: create.map((topic) => ({ topic, numPartitions: partitions })),
+        waitForLeaders: true,
+      });
+    }
+    const metadata = await this.#admin.fetchTopicMetadata({ topics: wanted });
+    for (const topic of metadata.topics) {
+      if (topic.partitions.length < partitions) {
+        throw new CdcError(
+          'OUTPUT_PARTITIONS',
+          `topic ${topic.name} has ${topic.partitions.length} partitions, fewer than its input ${this.#options.input} (${partitions})`,
+          {
+            fix: `add partitions: kafka-topics.sh --alter --topic ${topic.name} --partitions ${partitions} (records keep their input partition)`,
+          },
+        );
+      }
+    }
+  }
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}

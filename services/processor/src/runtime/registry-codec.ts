@@ -1,0 +1,147 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
+import { CdcError, avroType, errorMessage, schemaRegistryOptions, type AvroRecord } from '@cdc/core';
+
+/** Confluent wire format: magic byte 0, schema id (4 bytes, big-endian), Avro binary. */
+const HEADER_BYTES = 5;
+
+/**
+ * A record that can never be decoded, whatever is retried: bad bytes, or a schema id the registry
+ * does not know. It goes to the dead-letter topic; a registry that cannot be reached is not this.
+ */
+export class PoisonError extends CdcError {
+  constructor(code: 'UNDECODABLE' | 'UNKNOWN_SCHEMA', message: string, cause?: unknown) {
+    super(code, message, { retriable: false, cause });
+    this.name = 'PoisonError';
+  }
+}
+
+export interface Decoded {
+  readonly schemaId: number;
+  readonly schema: AvroRecord;
+  readonly value: unknown;
+}
+
+/**
+ * Reads and writes the registry's wire format with our Avro options (BigInt longs, exact
+ * decimals), caching schemas by id so that decoding a cached id is synchronous. Ids are looked up
+ * over plain HTTP (GET /schemas/ids/<id>) so that an unknown id (poison) is told apart from an
+ * unreachable registry (retried).
+ */
+export class RegistryCodec {
+  readonly #url: string;
+  readonly #registry: SchemaRegistry;
+  readonly #byId = new Map<number, { schema: AvroRecord; type: avro.Type }>();
+  readonly #registered = new Map<string, Promise<number>>();
+
+  constructor(url: string) {
+    this.#url = url.replace(/\/+$/u, '');
+    this.#registry = new SchemaRegistry({ host: this.#url }, schemaRegistryOptions);
+  }
+
+  /** The schema id of an encoded value, or a PoisonError for bytes not in the wire format. */
+  static schemaIdOf(bytes: Buffer): number {
+    if (bytes.length < HEADER_BYTES || bytes[0] !== 0) {
+      throw new PoisonError(
+        'UNDECODABLE',
+        `not in the schema registry's wire format (${bytes.length} bytes, first byte ${bytes[0] ?? 'none'}; expected 0)`,
+      );
+    }
+    return bytes.readUInt32BE(1);
+  }
+
+  /** The schema of an id fetched by `load`; undefined for ids the registry does not know. */
+  schemaOf(schemaId: number): AvroRecord | undefined {
+    return this.#byId.get(schemaId)?.schema;
+  }
+
+  /** Fetches the schemas of these ids that are not cached yet; unknown ids are skipped (poison). */
+  async load(schemaIds: Iterable<number>): Promise<void> {
+    const missing = [...new Set(schemaIds)].filter((id) => !this.#byId.has(id));
+    await Promise.all(missing.map((id) => this.#fetch(id).catch(ignorePoison)));
+  }
+
+  /** Decodes one value whose schema is cached (see `load`); PoisonError when it cannot be read. */
+  decode(bytes: Buffer): Decoded {
+    const schemaId = RegistryCodec.schemaIdOf(bytes);
+    const entry = this.#byId.get(schemaId);
+    if (!entry) throw new PoisonError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`);
+    try {
+      return { schemaId, schema: entry.schema, value: entry.type.fromBuffer(bytes.subarray(HEADER_BYTES)) };
+    } catch (error) {
+      throw new PoisonError(
+        'UNDECODABLE',
+        `cannot decode ${bytes.length} bytes with schema id ${schemaId}: ${errorMessage(error)}`,
+        error,
+      );
+    }
+  }
+
+  /** Registers a schema under a subject (once per process) and returns its id. */
+  register(subject: string, schema: AvroRecord): Promise<number> {
+    const key = `${subject}\n${JSON.stringify(schema)}`;
+    let id = this.#registered.get(key);
+    if (!id) {
+      id = this.#registry
+        .register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject })
+        .then(({ id: registered }) => registered);
+      id.catch(() => this.#registered.delete(key)); // let a later attempt try again
+      this.#registered.set(key, id);
+    }
+    return id;
+  }
+
+  /** Encodes a value with a registered schema id. */
+  encode(schemaId: number, schema: AvroRecord, value: unknown): Buffer {
+    const body = avroType(schema).toBuffer(value);
+    const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    bytes[0] = 0;
+    bytes.writeUInt32BE(schemaId, 1);
+    body.copy(bytes, HEADER_BYTES);
+    return bytes;
+  }
+
+  async #fetch(schemaId: number): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#url}/schemas/ids/${schemaId}`);
+    } catch (error) {
+      throw new CdcError('REGISTRY_UNREACHABLE', `schema registry ${this.#url}: ${errorMessage(error)}`, {
+        retriable: true,
+        fix: 'check that the schema registry is up; processing resumes once it answers',
+        cause: error,
+      });
+    }
+    if (response.status === 404) {
+      throw new PoisonError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`);
+    }
+    if (!response.ok) {
+      throw new CdcError(
+        'REGISTRY_UNREACHABLE',
+        `schema registry ${this.#url} answered ${response.status} for schema id ${schemaId}`,
+        { retriable: true, fix: 'check the schema registry; processing resumes once it answers' },
+      );
+    }
+    const { schema, schemaType } = (await response.json()) as { schema: string; schemaType?: string };
+    if (schemaType !== undefined && schemaType !== 'AVRO') {
+      throw new PoisonError('UNKNOWN_SCHEMA', `schema id ${schemaId} is ${schemaType}, not Avro`);
+    }
+    let parsed: AvroRecord;
+    let type: avro.Type;
+    try {
+      parsed = JSON.parse(schema) as AvroRecord;
+      type = avroType(parsed);
+    } catch (error) {
+      throw new PoisonError(
+        'UNKNOWN_SCHEMA',
+        `schema id ${schemaId} is not an Avro schema we can read: ${errorMessage(error)}`,
+        error,
+      );
+    }
+    this.#byId.set(schemaId, { schema: parsed, type });
+  }
+}
+
+function ignorePoison(error: unknown): void {
+  if (!(error instanceof PoisonError)) throw error;
+}
