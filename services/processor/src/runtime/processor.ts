@@ -93,6 +93,10 @@ export class ProcessorRuntime {
       // read_committed (kafkajs' default): never process what an aborted transaction wrote.
       readUncommitted: false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      // A crashed instance's partitions wait this long for a new owner; processors hold no state,
+      // so a short timeout (kafkajs: 30 s) is cheap and shortens the gap.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       // Failed batches are retried with exponential back-off and jitter, then the consumer
       // restarts from the last committed offset: a Kafka or registry outage is waited out.
       retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { isolate } from '@cdc/testkit';
+import { ChangeEventWriter, decodeAll, patientRow, patientShape } from './change-events.ts';
+import { readCommitted } from './consume.ts';
+
+const iso = isolate('processor_crash');
+const input = iso.topic('cdc.public.patients');
+const output = iso.topic('cdc.public.patients.valid');
+const name = `${iso.id}-validate`;
+const dir = mkdtempSync(join(tmpdir(), 'cdc-processor-crash-'));
+const configFile = join(dir, 'pipeline.yaml');
+const cli = new URL('../../cli/src/main.ts', import.meta.url).pathname;
+const children = new Set<ChildProcess>();
+
+const TOTAL = 12_000;
+const PER_TRANSACTION = 200;
+
+writeFileSync(
+  configFile,
+  stringify({
+    kafka: { brokers: iso.env.KAFKA_BROKERS },
+    registry: { url: iso.env.SCHEMA_REGISTRY_URL },
+    processors: [
+      {
+        name,
+        kind: 'validate',
+        input,
+        output,
+        delivery: 'exactly_once',
+        rules: [{ field: 'mrn', required: true }],
+      },
+    ],
+  }),
+);
+
+function startProcessor(): { child: ChildProcess; running: Promise<void> } {
+  const child = spawn(process.execPath, [cli, 'processor', 'run', name, '-c', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let output = '';
+  const running = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('consuming (')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`processor exited (${code}) before consuming:\n${output}`)));
+  });
+  running.catch(() => undefined);
+  return { child, running };
+}
+
+async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+afterAll(async () => {
+  await Promise.all([...children].map(killHard));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a processor killed with -9 during load', () => {
+  it('loses nothing and, in exactly-once mode, duplicates nothing', async () => {
+    const writer = new ChangeEventWriter(iso.env, input, patientShape(iso.id));
+    await writer.connect(3);
+    const load = (async () => {
+      for (let first = 1; first <= TOTAL; first += PER_TRANSACTION) {
+        await writer.write(
+          Array.from({ length: PER_TRANSACTION }, (_, i) => ({
+            op: 'c' as const,
+            row: patientRow({ id: first + i, mrn: `MRN${String(first + i).padStart(6, '0')}` }),
+          })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20)); // a sustained load, not one burst
+      }
+    })();
+
+    let current = startProcessor();
+    await current.running;
+    for (let kill = 0; kill < 3; kill += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1500 + Math.random() * 1500));
+      await killHard(current.child);
+      current = startProcessor();
+      await current.running;
+    }
+    await load;
+    await writer.close();
+
+    const records = await readCommitted(iso.env, output, `${iso.id}-check`, { atLeast: TOTAL, idleMs: 4000 });
+    const envelopes = await decodeAll(writer.codec, records);
+    const ids = envelopes.map((e) => Number(e?.after?.id));
+    expect(new Set(ids).size).toBe(TOTAL); // nothing lost
+    expect(ids.length).toBe(TOTAL); // nothing doubled
+    await killHard(current.child);
+  }, 240_000);
+});
