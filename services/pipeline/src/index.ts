@@ -8,3 +8,10 @@ export {
   type PipelineConfig,
   type ProcessorConfig,
 } from './pipeline-config.ts';
+export {
+  JSON_SCHEMA_FILE,
+  REFERENCE_FILE,
+  jsonSchemaText,
+  pipelineJsonSchema,
+  referenceText,
+} from './config-reference.ts';

@@ -126,27 +126,40 @@ const fields = z.strictObject(
   mapping,
 );
 
-/** The whole pipeline file: one schema from which parsing, the JSON Schema and the docs derive. */
-export const pipelineSchema = fields.superRefine((config, ctx) => {
+interface ProcessorLinks {
+  name?: unknown;
+  input?: unknown;
+  output?: unknown;
+}
+
+/**
+ * Checks across processors. They run even when other settings are wrong (`when`), so that one
+ * run lists every problem; the input may then be partly invalid, hence the defensive reading.
+ */
+function checkProcessorLinks(config: { processors?: unknown }, ctx: z.RefinementCtx): void {
+  const processors: unknown[] = Array.isArray(config.processors) ? config.processors : [];
   const names = new Map<string, number>();
-  config.processors.forEach((p, index) => {
-    const seen = names.get(p.name);
-    if (seen !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['processors', index, 'name'],
-        message: `'${p.name}' is also the name of processors[${seen}]; names must be unique (they are consumer groups)`,
-      });
+  processors.forEach((item, index) => {
+    if (!isRecord(item)) return;
+    const p = item as ProcessorLinks;
+    if (typeof p.name === 'string') {
+      const seen = names.get(p.name);
+      if (seen !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['processors', index, 'name'],
+          message: `'${p.name}' is also the name of processors[${seen}]; names must be unique (they are consumer groups)`,
+        });
+      } else names.set(p.name, index);
     }
-    names.set(p.name, index);
+    if (typeof p.output !== 'string' || typeof p.input !== 'string') return;
     if (p.output === p.input) {
       ctx.addIssue({
         code: 'custom',
         path: ['processors', index, 'output'],
         message: 'must differ from input (a processor would read its own output forever)',
       });
-    }
-    if (p.output === `${p.input}.dlq`) {
+    } else if (p.output === `${p.input}.dlq`) {
       ctx.addIssue({
         code: 'custom',
         path: ['processors', index, 'output'],
@@ -154,7 +167,10 @@ export const pipelineSchema = fields.superRefine((config, ctx) => {
       });
     }
   });
-});
+}
+
+/** The whole pipeline file: one schema from which parsing, the JSON Schema and the docs derive. */
+export const pipelineSchema = fields.superRefine(checkProcessorLinks, { when: () => true });
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type ProcessorConfig = PipelineConfig['processors'][number];
