@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { errorMessage } from '@cdc/core';
-import { runSource, type SourceEvent } from '@cdc/source-postgres';
+import { missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
 import { loadAndShowSourceConfig } from './source-config.ts';
 
 /**
@@ -11,6 +13,13 @@ export async function runSourceCommand(
   file: string | undefined,
   healthPort: number | undefined,
 ): Promise<number> {
+  const flags = missingSourceNodeFlags();
+  if (flags.length > 0 && process.env[RELAUNCHED] !== '1') return relaunch(flags, file, healthPort);
+  if (process.env[RELAUNCHED] === '1' && process.connected) {
+    // The launcher is gone (killed, even with SIGKILL): go down as hard, as a crash would.
+    process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+    process.channel?.unref(); // the channel alone must not keep the process running
+  }
   const config = await loadAndShowSourceConfig(file);
   const handle = await runSource(config, {
     ...(healthPort === undefined ? {} : { healthPort }),
@@ -36,6 +45,42 @@ export async function runSourceCommand(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+const RELAUNCHED = 'CDC_SOURCE_RELAUNCHED';
+
+/**
+ * Runs `cdc source run` again in a child Node with the source's V8 flags (SOURCE_NODE_FLAGS: they
+ * size the heap, so they must be given at launch; NODE_OPTIONS or node arguments that already set
+ * them are respected). The child has a process group of its own, so a terminal's Ctrl-C reaches it
+ * once, through us: SIGINT and SIGTERM are forwarded, and its exit code is ours.
+ */
+function relaunch(flags: readonly string[], file: string | undefined, healthPort: number | undefined) {
+  const args = [
+    ...flags,
+    ...process.execArgv,
+    process.argv[1]!,
+    'source',
+    'run',
+    ...(file === undefined ? [] : ['--config', file]),
+    ...(healthPort === undefined ? [] : ['--health-port', String(healthPort)]),
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+    env: { ...process.env, [RELAUNCHED]: '1' },
+  });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGTERM', forward);
+      process.off('SIGINT', forward);
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+    });
+  });
 }
 
 function print(event: SourceEvent): void {

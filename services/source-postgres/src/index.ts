@@ -8,6 +8,7 @@ export {
 } from './config.ts';
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
+export { missingSourceNodeFlags, SOURCE_NODE_FLAGS } from './node-flags.ts';
 export { ChangeStream, type ChangeStreamCounters, type ChangeStreamOptions } from './stream/change-stream.ts';
 export {
   runSource,

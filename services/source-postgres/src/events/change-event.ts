@@ -215,12 +215,19 @@ function sourceOf({ shape, message, context, ...input }: ChangeEventInput): Sour
   };
 }
 
+// The relation each shape was last checked against: the stream passes the same Relation message
+// object for every change of a table, so the comparison runs once per relation, not per row.
+const checkedRelations = new WeakMap<TableShape, RelationMessage>();
+
 export function buildChangeEvents(input: ChangeEventInput): ChangeRecord[] {
   const { shape, message, context, relation } = input;
-  const names = (columns: readonly { name: string }[]) =>
-    JSON.stringify(columns.map((column) => column.name));
-  if (relation && names(relation.columns) !== names(shape.columns)) {
-    throw tableError('SHAPE_MISMATCH', shape, `columns ${names(shape.columns)} are not the relation's`);
+  if (relation && checkedRelations.get(shape) !== relation) {
+    const names = (columns: readonly { name: string }[]) =>
+      JSON.stringify(columns.map((column) => column.name));
+    if (names(relation.columns) !== names(shape.columns)) {
+      throw tableError('SHAPE_MISMATCH', shape, `columns ${names(shape.columns)} are not the relation's`);
+    }
+    checkedRelations.set(shape, relation);
   }
   const version = { commitLsn: context.commitLsn, seq: context.seq };
   const source = sourceOf(input);

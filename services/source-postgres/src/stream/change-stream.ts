@@ -3,7 +3,7 @@ import { LogicalReplicationService } from 'pg-logical-replication';
 import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
-import { buildChangeEvents, type ChangeEventInput } from '../events/change-event.ts';
+import { buildChangeEvents, type ChangeEventInput, type ChangeRecord } from '../events/change-event.ts';
 import { TransactionTracker, type ChangeContext } from '../events/transaction-tracker.ts';
 import {
   bigIntToLsn,
@@ -12,10 +12,10 @@ import {
   type RelationMessage,
 } from '../pgoutput/messages.ts';
 import { RawPgoutputPlugin } from '../pgoutput/plugin.ts';
-import { endChangeSpans, startChangeSpans, whenSent } from '../tracing/change-span.ts';
+import { endChangeSpans, startChangeSpans, whenSent, type ChangeSpan } from '../tracing/change-span.ts';
 import { REPLICATION_SESSION_SETTINGS } from '../types/column-kind.ts';
 import { Heartbeat, isHeartbeatMessage } from './heartbeat.ts';
-import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
+import { createKafkaWriter, recordSizeBound, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
 import { SchemaRegistrar, type RegisteredTable } from './schema-registrar.ts';
 import { TableShapes } from './table-shapes.ts';
 
@@ -25,6 +25,11 @@ export interface ChangeStreamOptions {
   readonly onHeartbeatError?: (error: unknown) => void;
   /** Records buffered before a flush inside a transaction: bounds memory (anchors.md, failure 5). */
   readonly batchSize?: number;
+  /**
+   * Bytes (keys, values, headers) buffered before a flush, whichever of batchSize and this comes
+   * first: with wide rows a record count alone would not bound memory. Default 1 MiB.
+   */
+  readonly batchBytes?: number;
   /** source.version of the events. */
   readonly version?: string;
   /** Defaults to an idempotent kafkajs producer on config.kafka.brokers. */
@@ -84,6 +89,7 @@ export class ChangeStream {
   };
   readonly #options: ChangeStreamOptions;
   readonly #batchSize: number;
+  readonly #batchBytes: number;
   readonly #tracker = new TransactionTracker();
   readonly #tables = new Map<number, RegisteredTable>();
   readonly #writer: KafkaWriter;
@@ -96,6 +102,7 @@ export class ChangeStream {
   #heartbeatInTransaction = false;
   #database = '';
   #batch: OutRecord[] = [];
+  #bytes = 0; // recordSizeBound() of the records in #batch
   #spans: Span[] = []; // of the records in #batch, ended once Kafka has them (tracing)
   // Commits whose records are all in #batch or in sends already made, acknowledged after the
   // next send: consecutive commits share one Kafka round trip (group commit).
@@ -114,6 +121,7 @@ export class ChangeStream {
   constructor(options: ChangeStreamOptions) {
     this.#options = options;
     this.#batchSize = options.batchSize ?? 1000;
+    this.#batchBytes = options.batchBytes ?? 2 ** 20;
     this.#writer = options.writer ?? createKafkaWriter({ brokers: options.config.kafka.brokers });
     this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.done.catch(() => undefined); // observed through `done` by whoever wants it
@@ -126,7 +134,8 @@ export class ChangeStream {
     const connection = { connectionString: config.database.url, options: replicationSessionOptions() };
     this.#catalog = new pg.Client({ connectionString: config.database.url });
     this.#catalog.on('error', (error) => this.#fail(error));
-    await this.#catalog.connect();
+    // Kafka is connected before streaming starts: otherwise the first change waits for it.
+    await Promise.all([this.#catalog.connect(), this.#writer.connect?.()]);
     const { rows } = await this.#catalog.query<{ db: string; confirmed: string | null }>(
       `select current_database() as db,
               (select confirmed_flush_lsn::text from pg_replication_slots where slot_name = $1) as confirmed`,
@@ -223,29 +232,40 @@ export class ChangeStream {
     ]);
   }
 
-  async #onData(lsn: string, message: PgoutputMessage): Promise<void> {
+  // Most messages are handled without awaiting anything (no registration, no back-pressure), so
+  // the handlers return a promise only when they have to wait: an await per message and record
+  // was a measurable part of the per-record cost.
+  #onData(lsn: string, message: PgoutputMessage): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
     try {
-      if (!this.#closing) await this.#handle(message, lsnToBigInt(lsn));
+      if (!this.#closing) pending = this.#handle(message, lsnToBigInt(lsn));
     } catch (error) {
       this.#fail(error);
-    } finally {
-      this.#handled += 1;
     }
+    if (!pending) {
+      this.#handled += 1;
+      return undefined;
+    }
+    return pending.then(
+      () => {
+        this.#handled += 1;
+      },
+      (error: unknown) => {
+        this.#handled += 1;
+        this.#fail(error);
+      },
+    );
   }
 
-  async #handle(message: PgoutputMessage, lsn: bigint): Promise<void> {
+  #handle(message: PgoutputMessage, lsn: bigint): Promise<void> | undefined {
     const step = this.#tracker.feed(message, lsn);
     switch (step.kind) {
-      case 'relation': {
-        const shape = await this.#shapes!.resolve(step.relation);
-        this.#tables.set(step.relation.relationOid, await this.#registrar!.register(shape));
-        return;
-      }
+      case 'relation':
+        return this.#register(step.relation);
       case 'change':
         return this.#append(step.relation, step.message, step.context);
       case 'truncate':
-        for (const relation of step.relations) await this.#append(relation, step.message, step.context);
-        return;
+        return this.#truncate(step.relations, step.message, step.context);
       case 'begin':
         this.#heartbeatInTransaction = false;
         return;
@@ -260,7 +280,7 @@ export class ChangeStream {
         });
         this.#heartbeatInTransaction = false;
         this.#send();
-        return this.#makeRoom();
+        return this.#full() ? this.#makeRoom() : undefined;
       }
       case 'other':
         if (
@@ -276,11 +296,24 @@ export class ChangeStream {
     }
   }
 
-  async #append(
-    relation: RelationMessage,
+  async #register(relation: RelationMessage): Promise<void> {
+    const shape = await this.#shapes!.resolve(relation);
+    this.#tables.set(relation.relationOid, await this.#registrar!.register(shape));
+  }
+
+  async #truncate(
+    relations: readonly RelationMessage[],
     message: ChangeEventInput['message'],
     context: ChangeContext,
   ): Promise<void> {
+    for (const relation of relations) await this.#append(relation, message, context);
+  }
+
+  #append(
+    relation: RelationMessage,
+    message: ChangeEventInput['message'],
+    context: ChangeContext,
+  ): Promise<void> | undefined {
     const table = this.#tables.get(relation.relationOid);
     if (!table) throw new CdcError('PGOUTPUT_ORDER', `no schema for relation ${relation.relationOid}`);
     const records = buildChangeEvents({
@@ -293,15 +326,44 @@ export class ChangeStream {
       context,
     });
     const spans = startChangeSpans(table, this.#database, records);
-    for (const [index, record] of records.entries()) {
-      this.#batch.push(await this.#registrar!.encodeRecord(table, record, spans[index]!.headers));
-      this.#spans.push(spans[index]!.span);
+    for (let index = 0; index < records.length; index++) {
+      const out = this.#registrar!.tryEncodeRecord(table, records[index]!, spans[index]!.headers);
+      // Not encodable at once (schema not loaded yet, or an invalid value to report): the async way.
+      if (!out) return this.#appendSlowly(table, records, spans, index);
+      this.#push(out, spans[index]!.span);
     }
-    if (this.#batch.length >= this.#batchSize) {
-      // A big transaction goes out in batches as it arrives (anchors.md, failure 5).
-      this.#send();
-      await this.#makeRoom();
+    return this.#full() ? this.#flushFull() : undefined;
+  }
+
+  async #appendSlowly(
+    table: RegisteredTable,
+    records: readonly ChangeRecord[],
+    spans: readonly ChangeSpan[],
+    from: number,
+  ): Promise<void> {
+    for (let index = from; index < records.length; index++) {
+      this.#push(
+        await this.#registrar!.encodeRecord(table, records[index]!, spans[index]!.headers),
+        spans[index]!.span,
+      );
     }
+    if (this.#full()) await this.#flushFull();
+  }
+
+  #push(record: OutRecord, span: Span): void {
+    this.#batch.push(record);
+    this.#spans.push(span);
+    this.#bytes += recordSizeBound(record);
+  }
+
+  #full(): boolean {
+    return this.#batch.length >= this.#batchSize || this.#bytes >= this.#batchBytes;
+  }
+
+  /** A big transaction goes out in batches as it arrives (anchors.md, failure 5). */
+  #flushFull(): Promise<void> {
+    this.#send();
+    return this.#makeRoom();
   }
 
   /**
@@ -316,6 +378,7 @@ export class ChangeStream {
     const spans = this.#spans;
     const commits = this.#commits;
     this.#batch = [];
+    this.#bytes = 0;
     this.#spans = [];
     this.#commits = [];
     this.#inFlight = this.#deliver(batch, spans, commits).then(
@@ -348,7 +411,7 @@ export class ChangeStream {
 
   /** Back-pressure: holds the stream while a full batch waits behind the send under way. */
   async #makeRoom(): Promise<void> {
-    while (this.#batch.length >= this.#batchSize && !this.#closing) {
+    while (this.#full() && !this.#closing) {
       if (this.#inFlight) await this.#inFlight;
       else this.#send();
     }

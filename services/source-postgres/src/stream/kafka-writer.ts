@@ -1,4 +1,11 @@
-import { Kafka, logLevel, type Admin, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type ConfigResourceTypes,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
 import { CdcError, errorMessage } from '@cdc/core';
 
 /** One Kafka record; a null value is a tombstone, a null key lets Kafka choose the partition. */
@@ -16,7 +23,32 @@ export interface OutRecord {
  */
 export interface KafkaWriter {
   send(records: readonly OutRecord[]): Promise<void>;
+  /**
+   * Optional: connects ahead of the first send, so that the first change does not wait for the
+   * connection, the producer id and the broker's settings (hundreds of ms).
+   */
+  connect?(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ConfigResourceTypes.TOPIC: kafkajs's enum is not a named export Node's ESM loader can see.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+// The broker's default message.max.bytes, used until the real limit is known.
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+// Room for the record batch header (61 bytes), the request's topic/partition framing and slack.
+const BATCH_OVERHEAD_BYTES = 4096;
+
+/**
+ * An upper bound of a record's size inside a record batch: the varint framing of length,
+ * attributes, timestamp and offset deltas, key and value lengths (at most 5 + 1 + 10 + 5 + 5 + 5)
+ * plus the bytes themselves, and per header its key and value with their length varints.
+ */
+export function recordSizeBound(record: OutRecord): number {
+  let size = 32 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const name in record.headers) {
+    size += 10 + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]!);
+  }
+  return size;
 }
 
 export interface KafkaWriterOptions {
@@ -44,6 +76,9 @@ class KafkaJsWriter implements KafkaWriter {
   readonly #admin: Admin;
   readonly #partitions: number;
   readonly #topics = new Set<string>();
+  // Per topic, the largest record batch the broker accepts (max.message.bytes): a request that
+  // carries more for one partition is refused as MESSAGE_TOO_LARGE, so sends are split below it.
+  readonly #maxBytes = new Map<string, number>();
   #connected: Promise<void> | undefined;
   // One send at a time: concurrent sends on an idempotent producer fail with out-of-order
   // sequence errors (libraries.md), and ordering is the point of this writer anyway.
@@ -61,6 +96,12 @@ class KafkaJsWriter implements KafkaWriter {
     return run;
   }
 
+  connect(): Promise<void> {
+    return (this.#connected ??= Promise.all([this.#producer.connect(), this.#admin.connect()]).then(
+      () => {},
+    ));
+  }
+
   async close(): Promise<void> {
     await this.#tail;
     if (!this.#connected) return;
@@ -69,24 +110,50 @@ class KafkaJsWriter implements KafkaWriter {
 
   async #send(records: readonly OutRecord[]): Promise<void> {
     if (records.length === 0) return;
+    let sent = 0;
     try {
-      await (this.#connected ??= Promise.all([this.#producer.connect(), this.#admin.connect()]).then(
-        () => {},
-      ));
+      await this.connect();
+      const topics = new Set<string>();
+      for (const record of records) topics.add(record.topic);
+      await this.#ensureTopics([...topics]);
+      let limit = Infinity;
+      for (const topic of topics)
+        limit = Math.min(limit, this.#maxBytes.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES);
+      const budget = Math.max(1, limit - BATCH_OVERHEAD_BYTES);
+      // Requests one after the other, each under the broker's limit even if all its records went to
+      // one partition; a record over the limit alone goes alone (and the broker says why it refuses).
+      // Order is kept: each request starts after the previous one was acknowledged.
       const byTopic = new Map<string, TopicMessages>();
+      let bytes = 0;
+      let count = 0;
       for (const record of records) {
+        const size = recordSizeBound(record);
+        if (count > 0 && bytes + size > budget) {
+          await this.#produce(byTopic);
+          sent += count;
+          byTopic.clear();
+          bytes = 0;
+          count = 0;
+        }
         let group = byTopic.get(record.topic);
         if (!group) byTopic.set(record.topic, (group = { topic: record.topic, messages: [] }));
-        group.messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
+        // The headers object is handed over as it is: kafkajs only reads it, and a copy per record
+        // was measurable.
+        group.messages.push({
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        });
+        bytes += size;
+        count += 1;
       }
-      await this.#ensureTopics([...byTopic.keys()]);
-      await this.#producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+      await this.#produce(byTopic);
     } catch (error) {
       if (error instanceof CdcError) throw error;
       const retriable = (error as { retriable?: unknown }).retriable !== false;
       throw new CdcError(
         'KAFKA_SEND',
-        `sending ${records.length} records to Kafka failed: ${errorMessage(error)}`,
+        `sending ${records.length} records to Kafka failed after ${sent} were acknowledged: ${errorMessage(error)}`,
         {
           retriable,
           fix: 'check that Kafka is up and reachable; the source resumes from its last acknowledged transaction',
@@ -94,6 +161,11 @@ class KafkaJsWriter implements KafkaWriter {
         },
       );
     }
+  }
+
+  async #produce(byTopic: Map<string, TopicMessages>): Promise<void> {
+    if (byTopic.size === 0) return;
+    await this.#producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
   }
 
   /** Creates missing topics once, before their first use (auto-creation would pick its own settings). */
@@ -109,6 +181,30 @@ class KafkaJsWriter implements KafkaWriter {
         waitForLeaders: true,
       });
     }
+    await this.#readMaxBytes(missing);
     for (const topic of missing) this.#topics.add(topic);
+  }
+
+  /** max.message.bytes of each topic (the broker's message.max.bytes unless the topic overrides it). */
+  async #readMaxBytes(topics: readonly string[]): Promise<void> {
+    try {
+      const { resources } = await this.#admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: TOPIC_RESOURCE,
+          name,
+          configNames: ['max.message.bytes'],
+        })),
+      });
+      for (const resource of resources) {
+        const value = Number(
+          resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue,
+        );
+        if (Number.isInteger(value) && value > 0) this.#maxBytes.set(resource.resourceName, value);
+      }
+    } catch {
+      // Without the figure the broker's default applies; a smaller topic limit then shows up as a
+      // MESSAGE_TOO_LARGE error naming the topic, not as lost data.
+    }
   }
 }

@@ -57,7 +57,6 @@ export class SchemaRegistrar {
     return { shape, topic, keyId, valueId };
   }
 
-  /** The registry's wire format: magic byte 0, the schema id (int32 big-endian), the Avro body. */
   /**
    * A change record as it goes to Kafka: key and value in the registry's wire format (null for a
    * tombstone's value and a truncate's key), the event's version readable in headers without
@@ -80,6 +79,35 @@ export class SchemaRegistrar {
     };
   }
 
+  /**
+   * encodeRecord without a promise, for the stream's per-record path: undefined when a schema is
+   * not loaded yet or the value does not fit it, and then encodeRecord loads it or names the fault.
+   */
+  tryEncodeRecord(
+    table: RegisteredTable,
+    record: ChangeRecord,
+    trace: Readonly<Record<string, string>>,
+  ): OutRecord | undefined {
+    const keyType = record.key === null ? undefined : this.#types.get(table.keyId);
+    const valueType = record.value === null ? undefined : this.#types.get(table.valueId);
+    if ((record.key !== null && !keyType) || (record.value !== null && !valueType)) return undefined;
+    try {
+      return {
+        topic: table.topic,
+        key: keyType ? this.#wire(keyType, table.keyId, record.key) : null,
+        value: valueType ? this.#wire(valueType, table.valueId, record.value) : null,
+        headers: {
+          'cdc.commit_lsn': record.version.commitLsn.toString(),
+          'cdc.seq': record.version.seq.toString(),
+          ...trace,
+        },
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The registry's wire format: magic byte 0, the schema id (int32 big-endian), the Avro body. */
   encode(id: number, value: unknown): Promise<Buffer> {
     const type = this.#types.get(id);
     if (!type) {
