@@ -31,3 +31,16 @@ export {
   type IssueContext,
   type YamlFile,
 } from './config-file.ts';
+export {
+  CONFLICT_POLICIES,
+  compareVersions,
+  parseVersionText,
+  versionText,
+  type ConflictPolicy,
+  type EventVersion,
+  type Sink,
+  type SinkConflict,
+  type SinkEvent,
+  type SinkRow,
+  type WriteOutcome,
+} from './sink/sink.ts';
