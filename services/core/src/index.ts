@@ -44,3 +44,4 @@ export {
   type SinkRow,
   type WriteOutcome,
 } from './sink/sink.ts';
+export { PoisonError, RegistryCodec, type Decoded } from './registry-codec.ts';

@@ -12,7 +12,7 @@ export {
   type StepConfig,
 } from './transform/index.ts';
 export { DLQ_HEADERS, dlqTopic } from './runtime/dead-letter.ts';
-export { RegistryCodec, PoisonError } from './runtime/registry-codec.ts';
+export { RegistryCodec, PoisonError } from '@cdc/core';
 export type { ChangeEnvelope } from './runtime/envelope.ts';
 export {
   ProcessorRuntime,

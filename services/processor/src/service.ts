@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { closeHealthServer, serveHealth } from '@cdc/core';
+import { RegistryCodec, closeHealthServer, serveHealth } from '@cdc/core';
 import type { RuleConfig } from './rules/rule-config.ts';
 import type { EventHandler } from './runtime/handler.ts';
 import {
@@ -9,7 +9,7 @@ import {
   type ProcessorCounters,
   type ProcessorEvent,
 } from './runtime/processor.ts';
-import { RegistryCodec } from './runtime/registry-codec.ts';
+
 import { TransformerHandler } from './runtime/transformer-handler.ts';
 import { ValidatorHandler } from './runtime/validator-handler.ts';
 import type { StepConfig } from './transform/step-config.ts';

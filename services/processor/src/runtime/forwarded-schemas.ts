@@ -1,6 +1,6 @@
 import { CdcError, errorMessage } from '@cdc/core';
 import type { Violation } from '../row.ts';
-import { PoisonError, RegistryCodec } from './registry-codec.ts';
+import { PoisonError, RegistryCodec } from '@cdc/core';
 
 /**
  * Registers the schemas of records passed on unchanged (keys, and a validator's values) under the

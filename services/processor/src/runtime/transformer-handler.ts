@@ -4,7 +4,7 @@ import type { CompiledSteps, BoundTransform } from '../transform/steps.ts';
 import { namespaceOf, rowSchemaOf, withRowSchema, type ChangeEnvelope } from './envelope.ts';
 import { ForwardedSchemas, isRetriable } from './forwarded-schemas.ts';
 import { dead, type EventHandler, type InputEvent, type Outcome } from './handler.ts';
-import type { Decoded, RegistryCodec } from './registry-codec.ts';
+import type { Decoded, RegistryCodec } from '@cdc/core';
 import { violationOf } from './violation-of.ts';
 
 /** Per input schema id: the bound steps and the output schema with its id, or why there is none. */

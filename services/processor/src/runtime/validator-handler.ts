@@ -6,7 +6,7 @@ import { rowSchemaOf } from './envelope.ts';
 import { ForwardedSchemas } from './forwarded-schemas.ts';
 import { dead, type EventHandler, type InputEvent, type Outcome } from './handler.ts';
 import { violationOf } from './violation-of.ts';
-import type { RegistryCodec } from './registry-codec.ts';
+import type { RegistryCodec } from '@cdc/core';
 
 /** Ops whose `after` row is checked; deletes and truncates pass unchecked (nothing to validate). */
 const CHECKED_OPS = new Set(['c', 'u', 'r']);

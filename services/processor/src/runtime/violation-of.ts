@@ -1,6 +1,6 @@
 import { CdcError, errorMessage } from '@cdc/core';
 import type { Violation } from '../row.ts';
-import { PoisonError } from './registry-codec.ts';
+import { PoisonError } from '@cdc/core';
 
 /** The dead-letter reason for an error raised while handling one record. */
 export function violationOf(error: unknown): Violation {

@@ -1,6 +1,8 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
-import { CdcError, avroType, errorMessage, schemaRegistryOptions, type AvroRecord } from '@cdc/core';
+import { avroType, schemaRegistryOptions } from './avro-types.ts';
+import type { AvroRecord } from './avro-schema.ts';
+import { CdcError, errorMessage } from './errors.ts';
 
 /** Confluent wire format: magic byte 0, schema id (4 bytes, big-endian), Avro binary. */
 const HEADER_BYTES = 5;
