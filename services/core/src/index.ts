@@ -45,3 +45,10 @@ export {
   type WriteOutcome,
 } from './sink/sink.ts';
 export { PoisonError, RegistryCodec, type Decoded } from './registry-codec.ts';
+export {
+  DLQ_HEADERS,
+  deadLetterHeaders,
+  dlqTopic,
+  type DeadLetterOrigin,
+  type DeadLetterReason,
+} from './dead-letter.ts';

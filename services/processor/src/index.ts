@@ -11,7 +11,7 @@ export {
   type CompiledSteps,
   type StepConfig,
 } from './transform/index.ts';
-export { DLQ_HEADERS, dlqTopic } from './runtime/dead-letter.ts';
+export { DLQ_HEADERS, dlqTopic } from '@cdc/core';
 export { RegistryCodec, PoisonError } from '@cdc/core';
 export type { ChangeEnvelope } from './runtime/envelope.ts';
 export {

@@ -1,5 +1,18 @@
-import type { Violation } from '../row.ts';
-import type { InputEvent } from './handler.ts';
+/** Why a record was refused, as recorded in its dead letter. */
+export interface DeadLetterReason {
+  /** The rule, step or stage that refused it, e.g. `format`, `transform:mask`, `decode`, `sink`. */
+  readonly rule: string;
+  /** The field concerned, or null. */
+  readonly field: string | null;
+  readonly message: string;
+}
+
+/** Where a dead letter's record was read. */
+export interface DeadLetterOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
 
 /** Header names of a dead letter (contracts.md: dead letters go to `<input topic>.dlq`). */
 export const DLQ_HEADERS = {
@@ -21,8 +34,8 @@ export function dlqTopic(input: string): string {
  */
 export function deadLetterHeaders(
   processor: string,
-  event: InputEvent,
-  violations: readonly Violation[],
+  event: DeadLetterOrigin,
+  violations: readonly DeadLetterReason[],
   headers: Readonly<Record<string, string>>,
 ): Record<string, string> {
   return {
