@@ -52,3 +52,15 @@ export {
   type DeadLetterOrigin,
   type DeadLetterReason,
 } from './dead-letter.ts';
+export { endRecordSpans, startRecordSpan, type RecordSpan } from './tracing.ts';
+export { toSinkEvent } from './sink/sink-event.ts';
+export {
+  CONFLICT_TOPIC_SUFFIX,
+  SINK_TRACER,
+  SinkRuntime,
+  isRetriable,
+  type SinkCounters,
+  type SinkMetrics,
+  type SinkRuntimeEvent,
+  type SinkRuntimeOptions,
+} from './sink/sink-runtime.ts';

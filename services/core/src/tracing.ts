@@ -1,0 +1,54 @@
+import {
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type Span,
+  type SpanKind,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { errorMessage } from './errors.ts';
+
+// The header names are a contract (contracts.md), so the W3C propagator is used whatever is
+// registered globally.
+const propagator = new W3CTraceContextPropagator();
+
+export interface RecordSpan {
+  readonly span: Span;
+  /** The record's headers with this span's trace context in place of its parent's. */
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * A span for one consumed record, child of the trace context in its headers, even when records
+ * are consumed in batches (kafkajs' batch instrumentation would only link them). Without an SDK
+ * the API returns the parent's context, so the headers keep the input's trace: still one trace.
+ */
+export function startRecordSpan(
+  tracerName: string,
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  headers: Readonly<Record<string, string>>,
+): RecordSpan {
+  const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+  const span = trace.getTracer(tracerName).startSpan(name, { kind, attributes }, parent);
+  const out: Record<string, string> = { ...headers };
+  if (isSpanContextValid(span.spanContext())) {
+    delete out.traceparent;
+    delete out.tracestate;
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+  }
+  return { span, headers: out };
+}
+
+/** Ends spans, with an error status when `error` is given. */
+export function endRecordSpans(spans: readonly RecordSpan[], error?: unknown): void {
+  for (const { span } of spans) {
+    if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    span.end();
+  }
+}
