@@ -64,3 +64,11 @@ export {
   type SinkRuntimeEvent,
   type SinkRuntimeOptions,
 } from './sink/sink-runtime.ts';
+export {
+  canonicalRow,
+  canonicalValue,
+  isVerifiable,
+  verifyRows,
+  type VerifiableSink,
+  type VerifyReport,
+} from './sink/verify.ts';

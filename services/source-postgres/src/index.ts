@@ -28,3 +28,4 @@ export {
   type TableShape,
 } from './avro/table-schemas.ts';
 export type { ColumnKind } from './types/column-kind.ts';
+export { readTableRows, type TableRow } from './table-rows.ts';

@@ -35,7 +35,11 @@ export class SnapshotReader {
     this.#prefix = prefix;
   }
 
-  static async open(url: string, snapshotName: string, prefix: string): Promise<SnapshotReader> {
+  /**
+   * Inside the snapshot a slot exported; without one (undefined), in a snapshot of its own: the
+   * database as of now, consistent across tables (what `verify` compares sinks with).
+   */
+  static async open(url: string, snapshotName: string | undefined, prefix: string): Promise<SnapshotReader> {
     const client = new pg.Client({
       connectionString: url,
       options: replicationSessionOptions(),
@@ -43,7 +47,8 @@ export class SnapshotReader {
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(snapshotName)}`);
+      if (snapshotName !== undefined)
+        await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(snapshotName)}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
