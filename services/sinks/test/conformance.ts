@@ -17,18 +17,18 @@ export interface SinkOptionsUnderTest {
 
 export interface SinkUnderTest {
   /** A fresh sink writing to a target of its own (a key prefix, a collection), started. */
-  make(options?: SinkOptionsUnderTest): Promise<SinkHandle>;
+  readonly make: (options?: SinkOptionsUnderTest) => Promise<SinkHandle>;
 }
 
 export interface SinkHandle {
   readonly sink: Sink;
   /** The row as the target holds it, without the sink's bookkeeping; null when absent or deleted. */
-  read(id: bigint): Promise<SinkRow | null>;
+  readonly read: (id: bigint) => Promise<SinkRow | null>;
   /** A person edits the target directly (sets these fields). */
-  editDirectly(id: bigint, changes: SinkRow): Promise<void>;
+  readonly editDirectly: (id: bigint, changes: SinkRow) => Promise<void>;
   /** Whether any trace of the row (data or delete marker) is left. */
-  exists(id: bigint): Promise<boolean>;
-  close(): Promise<void>;
+  readonly exists: (id: bigint) => Promise<boolean>;
+  readonly close: () => Promise<void>;
 }
 
 let lsn = 0x2000000n;
@@ -169,7 +169,9 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       const { sink, read, close } = await target.make();
       try {
         await sink.write([event('c', 1, { name: 'Ada', notes: 'a very long note', visits: 1 })]);
-        await sink.write([event('u', 1, { name: 'Ada L.', notes: null, visits: 2 }, { unchanged: ['notes'] })]);
+        await sink.write([
+          event('u', 1, { name: 'Ada L.', notes: null, visits: 2 }, { unchanged: ['notes'] }),
+        ]);
         expect(await read(1n)).toMatchObject({ name: 'Ada L.', notes: 'a very long note', visits: 2 });
       } finally {
         await close();
@@ -180,7 +182,11 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       const { sink, read, close } = await target.make();
       try {
         const poison = { ...event('c', 9, { name: 'x' }), key: {} }; // no key value: no target id
-        const outcomes = await sink.write([event('c', 1, { name: 'a' }), poison, event('c', 2, { name: 'b' })]);
+        const outcomes = await sink.write([
+          event('c', 1, { name: 'a' }),
+          poison,
+          event('c', 2, { name: 'b' }),
+        ]);
         expect(kinds(outcomes)).toEqual(['written', 'failed', 'written']);
         expect((await read(2n))?.name).toBe('b');
       } finally {
@@ -199,7 +205,9 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       it('source_wins: writes ours and records the conflict with both sides', async () => {
         const { sink, read, close } = await conflicted('source_wins');
         try {
-          const [outcome] = await sink.write([event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 })]);
+          const [outcome] = await sink.write([
+            event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 }),
+          ]);
           expect(outcome).toMatchObject({
             kind: 'written',
             conflict: {
@@ -219,8 +227,13 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       it('target_wins: keeps theirs and records the conflict', async () => {
         const { sink, read, close } = await conflicted('target_wins');
         try {
-          const [outcome] = await sink.write([event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 })]);
-          expect(outcome).toMatchObject({ kind: 'skipped', conflict: { policy: 'target_wins', resolution: 'target' } });
+          const [outcome] = await sink.write([
+            event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 }),
+          ]);
+          expect(outcome).toMatchObject({
+            kind: 'skipped',
+            conflict: { policy: 'target_wins', resolution: 'target' },
+          });
           expect(await read(1n)).toMatchObject({ email: 'ada@clinic.example', visits: 1 });
         } finally {
           await close();
@@ -230,8 +243,13 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       it('merge: overwrites only the fields that changed at the source since the last sync', async () => {
         const { sink, read, close } = await conflicted('merge');
         try {
-          const [outcome] = await sink.write([event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 })]);
-          expect(outcome).toMatchObject({ kind: 'written', conflict: { policy: 'merge', resolution: 'merged' } });
+          const [outcome] = await sink.write([
+            event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 }),
+          ]);
+          expect(outcome).toMatchObject({
+            kind: 'written',
+            conflict: { policy: 'merge', resolution: 'merged' },
+          });
           expect(await read(1n)).toMatchObject({ name: 'Ada', email: 'ada@clinic.example', visits: 2 });
         } finally {
           await close();
@@ -241,7 +259,9 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
       it('manual: leaves the target and holds the change for review', async () => {
         const { sink, read, close } = await conflicted('manual');
         try {
-          const [outcome] = await sink.write([event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 })]);
+          const [outcome] = await sink.write([
+            event('u', 1, { name: 'Ada', email: 'ada@example.org', visits: 2 }),
+          ]);
           expect(outcome).toMatchObject({
             kind: 'skipped',
             conflict: { policy: 'manual', resolution: 'held', source: { visits: 2 } },
@@ -257,12 +277,22 @@ export function sinkConformance(name: string, target: SinkUnderTest): void {
         try {
           const editedAt = Date.now();
           await editDirectly(1n, { email: 'ada@clinic.example', edited_at: editedAt });
-          const older = event('u', 1, { name: 'Ada', email: 'old@example.org' }, { commitTimeMs: editedAt - 60_000 });
+          const older = event(
+            'u',
+            1,
+            { name: 'Ada', email: 'old@example.org' },
+            { commitTimeMs: editedAt - 60_000 },
+          );
           expect(await sink.write([older])).toMatchObject([
             { kind: 'skipped', conflict: { policy: 'newest_wins', resolution: 'target' } },
           ]);
           expect((await read(1n))?.email).toBe('ada@clinic.example');
-          const newer = event('u', 1, { name: 'Ada', email: 'new@example.org' }, { commitTimeMs: editedAt + 60_000 });
+          const newer = event(
+            'u',
+            1,
+            { name: 'Ada', email: 'new@example.org' },
+            { commitTimeMs: editedAt + 60_000 },
+          );
           expect(await sink.write([newer])).toMatchObject([
             { kind: 'written', conflict: { policy: 'newest_wins', resolution: 'source' } },
           ]);

@@ -1,0 +1,8 @@
+export {
+  DEFAULT_DELETE_RETENTION_MS,
+  parseRedisSinkConfig,
+  redisSinkSchema,
+  type RedisSinkConfig,
+  type RedisSinkInput,
+} from './config.ts';
+export { RedisSink, TRUNCATE_REASON, createRedisSink, type RedisSinkOptions } from './redis-sink.ts';

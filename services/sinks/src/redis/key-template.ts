@@ -1,0 +1,91 @@
+import type { SinkEvent } from '@cdc/core';
+
+/**
+ * A key template such as `patient:{id}`: literal text with `{field}` placeholders filled from the
+ * event key. Parsed once into alternating literals and field names, so that building a key is a join.
+ */
+export interface KeyTemplate {
+  readonly source: string;
+  /** `literals.length === fields.length + 1`: literals[0] + value0 + literals[1] + ... */
+  readonly literals: readonly string[];
+  readonly fields: readonly string[];
+}
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The parsed template, or a message saying what is wrong with it. */
+export function parseKeyTemplate(source: string): KeyTemplate | string {
+  const literals: string[] = [];
+  const fields: string[] = [];
+  let last = 0;
+  for (const match of source.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!FIELD_NAME.test(name)) {
+      return `{${name}} is not a field name; placeholders are {field} with a key column name inside`;
+    }
+    literals.push(source.slice(last, match.index));
+    fields.push(name);
+    last = match.index + match[0].length;
+  }
+  literals.push(source.slice(last));
+  // Braces left over after removing placeholders are unbalanced: a typo, not a literal.
+  if (literals.some((text) => text.includes('{') || text.includes('}'))) {
+    return 'has an unbalanced { or }; write placeholders as {field}';
+  }
+  if (fields.length === 0) {
+    return "must reference at least one key field, such as 'patient:{id}' (else every row shares one key)";
+  }
+  return { source, literals, fields };
+}
+
+/** A key part as text: the same value always gives the same key, whatever its decoded type. */
+export function keyPart(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'bigint':
+    case 'number':
+    case 'boolean':
+      return String(value);
+    default:
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+      return undefined;
+  }
+}
+
+export type KeyResult = { readonly key: string } | { readonly reason: string };
+
+/** Fills a template from the event key; without a template: `<table>:<key values joined by :>`. */
+export function recordKey(template: KeyTemplate | undefined, event: SinkEvent): KeyResult {
+  const fields = template?.fields ?? Object.keys(event.key);
+  if (fields.length === 0) {
+    return {
+      reason:
+        `the event for ${event.table.schema}.${event.table.name} has no key fields, so it names no Redis key ` +
+        '(a table without a primary key?); set key: to a template over columns that identify a row',
+    };
+  }
+  const parts: string[] = [];
+  for (const field of fields) {
+    const part = keyPart(event.key[field]);
+    if (part === undefined) {
+      const known = Object.keys(event.key);
+      return {
+        reason:
+          `the event key has no usable value for {${field}} of the key template ` +
+          `${template ? `'${template.source}'` : '(default)'} (key fields: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      };
+    }
+    parts.push(part);
+  }
+  if (!template) return { key: `${event.table.name}:${parts.join(':')}` };
+  let key = template.literals[0] as string;
+  for (let i = 0; i < parts.length; i++) key += (parts[i] as string) + (template.literals[i + 1] as string);
+  return { key };
+}
+
+/** The bookkeeping key of a record: its version, per-field digests and delete flag. */
+export function bookkeepingKey(key: string): string {
+  return `${key}:cdc`;
+}
