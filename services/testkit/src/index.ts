@@ -2,3 +2,4 @@ export { isolate, type Isolation } from './isolation.ts';
 export { createProvider, providerName, type ProviderName, type StackProvider } from './provider.ts';
 export { readTopic, topicSize } from './kafka.ts';
 export { waitFor } from './wait.ts';
+export { startCli, type CliProcess } from './cli-process.ts';

@@ -1,0 +1,108 @@
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { kafkaBrokerList, type StackEnv } from '@cdc/core';
+
+/**
+ * Everything of one namespace on the stack's servers: a PostgreSQL database named `id` (and its
+ * replication slots), Kafka topics and registry subjects starting with `<id>.`, consumer groups
+ * starting with `<id>` or `cdc-sink.<id>`, Redis keys starting with `<id>:` and the MongoDB
+ * database `id`. Tests isolate themselves in one; the demo starts each run in a clean one.
+ */
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function createPostgresDatabase(env: StackEnv, id: string): Promise<string> {
+  const client = new pg.Client({ connectionString: env.CDC_PG_URL });
+  await client.connect();
+  try {
+    await client.query(`create database ${id}`);
+  } finally {
+    await client.end();
+  }
+  return withDatabase(env.CDC_PG_URL, id);
+}
+
+export async function dropPostgresDatabase(env: StackEnv, id: string): Promise<void> {
+  const client = new pg.Client({ connectionString: env.CDC_PG_URL });
+  await client.connect();
+  try {
+    // A database that still has replication slots cannot be dropped.
+    await client.query(
+      `select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active_pid is not null`,
+      [id],
+    );
+    await client.query(
+      `select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1`,
+      [id],
+    );
+    await client.query(`drop database if exists ${id} with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropKafkaTopics(env: StackEnv, id: string): Promise<void> {
+  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${id}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    // Committed offsets outlive their topics: a group reading a re-created topic would skip data.
+    const groups = (await admin.listGroups()).groups
+      .map((group) => group.groupId)
+      .filter((group) => group.startsWith(id) || group.startsWith(`cdc-sink.${id}`));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function dropSubjects(env: StackEnv, id: string): Promise<void> {
+  const response = await fetch(`${env.SCHEMA_REGISTRY_URL}/subjects`);
+  const subjects = ((await response.json()) as string[]).filter((subject) => subject.startsWith(`${id}.`));
+  for (const subject of subjects) {
+    const path = `${env.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`;
+    await fetch(path, { method: 'DELETE' });
+    await fetch(`${path}?permanent=true`, { method: 'DELETE' });
+  }
+}
+
+export async function dropRedisKeys(env: StackEnv, id: string): Promise<void> {
+  const redis = new Redis(env.REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${id}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function dropMongoDatabase(env: StackEnv, id: string): Promise<void> {
+  const client = new MongoClient(env.MONGO_URL);
+  try {
+    await client.db(id).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+/** Removes a whole namespace (see above); what does not exist is skipped. */
+export async function dropNamespace(env: StackEnv, id: string): Promise<void> {
+  await Promise.all([
+    dropKafkaTopics(env, id),
+    dropSubjects(env, id),
+    dropRedisKeys(env, id),
+    dropMongoDatabase(env, id),
+    dropPostgresDatabase(env, id),
+  ]);
+}
