@@ -1,11 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { isolate } from '@cdc/testkit';
-import { ChangeEventWriter, decodeAll, patientRow, patientShape } from './change-events.ts';
+import {
+  isolate,
+  startCli,
+  type CliProcess,
+  ChangeEventWriter,
+  decodeAll,
+  patientRow,
+  patientShape,
+} from '@cdc/testkit';
 import { readCommitted } from './consume.ts';
 
 const iso = isolate('processor_crash');
@@ -14,8 +20,7 @@ const output = iso.topic('cdc.public.patients.valid');
 const name = `${iso.id}-validate`;
 const dir = mkdtempSync(join(tmpdir(), 'cdc-processor-crash-'));
 const configFile = join(dir, 'pipeline.yaml');
-const cli = new URL('../../cli/src/main.ts', import.meta.url).pathname;
-const children = new Set<ChildProcess>();
+const children = new Set<CliProcess>();
 
 const TOTAL = 12_000;
 const PER_TRANSACTION = 200;
@@ -38,35 +43,14 @@ writeFileSync(
   }),
 );
 
-function startProcessor(): { child: ChildProcess; running: Promise<void> } {
-  const child = spawn(process.execPath, [cli, 'processor', 'run', name, '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let output = '';
-  const running = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('consuming (')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`processor exited (${code}) before consuming:\n${output}`)));
-  });
-  running.catch(() => undefined);
-  return { child, running };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+function startProcessor(): { process: CliProcess; running: Promise<void> } {
+  const started = startCli(['processor', 'run', name, '-c', configFile]);
+  children.add(started);
+  return { process: started, running: started.printed('consuming (') };
 }
 
 afterAll(async () => {
-  await Promise.all([...children].map(killHard));
+  await Promise.all([...children].map((child) => child.killHard()));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,7 +74,7 @@ describe('a processor killed with -9 during load', () => {
     await current.running;
     for (let kill = 0; kill < 3; kill += 1) {
       await new Promise((resolve) => setTimeout(resolve, 1500 + Math.random() * 1500));
-      await killHard(current.child);
+      await current.process.killHard();
       current = startProcessor();
       await current.running;
     }
@@ -102,6 +86,6 @@ describe('a processor killed with -9 during load', () => {
     const ids = envelopes.map((e) => Number(e?.after?.id));
     expect(new Set(ids).size).toBe(TOTAL); // nothing lost
     expect(ids.length).toBe(TOTAL); // nothing doubled
-    await killHard(current.child);
+    await current.process.killHard();
   }, 240_000);
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaBrokerList } from '@cdc/core';
-import { isolate } from '@cdc/testkit';
+import { isolate, ChangeEventWriter, decodeAll, patientRow, patientShape } from '@cdc/testkit';
 import { runProcessor, type ProcessorSpec } from '../src/index.ts';
-import { ChangeEventWriter, decodeAll, patientRow, patientShape } from './change-events.ts';
 import { readCommitted } from './consume.ts';
 
 const iso = isolate('rebalance');

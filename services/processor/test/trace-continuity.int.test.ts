@@ -10,9 +10,8 @@ import {
   parseSourceConfig,
   topicName,
 } from '@cdc/source-postgres';
-import { isolate, readTopic, topicSize, waitFor } from '@cdc/testkit';
+import { isolate, readTopic, topicSize, waitFor, headerText } from '@cdc/testkit';
 import { runProcessor } from '../src/index.ts';
-import { headerText } from './change-events.ts';
 
 // One trace follows a row from the WAL through a processor (contracts.md, tracing): the real
 // source and a validator in one process, with an SDK recording both.

@@ -2,7 +2,17 @@ import { createHmac } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokerList, type AvroRecord } from '@cdc/core';
-import { isolate, readTopic, topicSize, waitFor } from '@cdc/testkit';
+import {
+  isolate,
+  readTopic,
+  topicSize,
+  waitFor,
+  ChangeEventWriter,
+  decodeAll,
+  headerText,
+  patientRow,
+  patientShape,
+} from '@cdc/testkit';
 import {
   DLQ_HEADERS,
   runProcessor,
@@ -10,7 +20,6 @@ import {
   type ProcessorHandle,
   type Violation,
 } from '../src/index.ts';
-import { ChangeEventWriter, decodeAll, headerText, patientRow, patientShape } from './change-events.ts';
 
 const iso = isolate('transformer');
 const input = iso.topic('cdc.public.patients');

@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolate, readTopic, waitFor, topicSize } from '@cdc/testkit';
+import {
+  isolate,
+  readTopic,
+  waitFor,
+  topicSize,
+  ChangeEventWriter,
+  decodeAll,
+  headerText,
+  patientRow,
+  patientShape,
+} from '@cdc/testkit';
 import { avroType, kafkaBrokerList } from '@cdc/core';
 import { DLQ_HEADERS, runProcessor, type ProcessorHandle, type Violation } from '../src/index.ts';
-import { ChangeEventWriter, decodeAll, headerText, patientRow, patientShape } from './change-events.ts';
 
 const iso = isolate('validator');
 const input = iso.topic('cdc.public.patients');

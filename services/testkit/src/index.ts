@@ -3,3 +3,14 @@ export { createProvider, providerName, type ProviderName, type StackProvider } f
 export { readTopic, topicSize } from './kafka.ts';
 export { waitFor } from './wait.ts';
 export { startCli, type CliProcess } from './cli-process.ts';
+export {
+  ChangeEventWriter,
+  PATIENT_COLUMNS,
+  decodeAll,
+  headerText,
+  patientRow,
+  patientShape,
+  type ChangeEnvelope,
+  type PatientInput,
+  type Row,
+} from './change-events.ts';

@@ -1,7 +1,20 @@
 import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
-import { kafkaBrokerList, type AvroRecord, type StackEnv } from '@cdc/core';
+import { RegistryCodec, kafkaBrokerList, type AvroRecord, type StackEnv } from '@cdc/core';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
-import { RegistryCodec, type ChangeEnvelope, type Row } from '../src/index.ts';
+
+/** A row of a change event as avsc decodes it under `avroOptions` (longs are BigInt). */
+export type Row = Record<string, unknown>;
+
+/** The change event of contracts.md, decoded. */
+export interface ChangeEnvelope {
+  before: Row | null;
+  after: Row | null;
+  op: string;
+  ts_ms: bigint;
+  source: Record<string, unknown>;
+  unchanged_fields: string[];
+  [extra: string]: unknown;
+}
 
 /**
  * Writes change events exactly as the PostgreSQL source does (its schemas, its envelope, its
