@@ -72,3 +72,20 @@ export {
   type VerifiableSink,
   type VerifyReport,
 } from './sink/verify.ts';
+export {
+  listDeadLetters,
+  parseDeadLetter,
+  redriveDeadLetters,
+  type DeadLetter,
+  type RedriveResult,
+} from './ops/dead-letters.ts';
+export {
+  groupProgress,
+  rewindGroup,
+  unreadRecords,
+  type GroupProgress,
+  type PartitionProgress,
+  type RewindTarget,
+  type RewoundPartition,
+} from './ops/consumer-groups.ts';
+export { readRanges, type PartitionRange, type ReadRangeOptions, type ReadRecord } from './ops/read-range.ts';
