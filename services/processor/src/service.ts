@@ -78,7 +78,11 @@ export async function runProcessor(
   const codec = new RegistryCodec(connections.registryUrl);
   const handler = handlerOf(spec, codec, () => {
     // Commands queue while Redis is away; the batch waits and is retried rather than failing records.
-    redis ??= new Redis(connections.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+    if (!redis) {
+      redis = new Redis(connections.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+      // ioredis reconnects by itself; without a listener it would print every failed attempt.
+      redis.on('error', () => undefined);
+    }
     return redis;
   });
   const runtime = new ProcessorRuntime({
