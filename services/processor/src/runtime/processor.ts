@@ -2,14 +2,15 @@ import {
   Kafka,
   logLevel,
   type Admin,
+  type ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
   type Message,
   type Producer,
+  type TopicMessages,
 } from 'kafkajs';
-import { CdcError, errorMessage } from '@cdc/core';
-import { deadLetterHeaders, dlqTopic } from './dead-letter.ts';
+import { CdcError, deadLetterHeaders, dlqTopic, errorMessage } from '@cdc/core';
 import type { EventHandler, InputEvent } from './handler.ts';
 import { endEventSpans, startEventSpan, type EventSpan } from './tracing.ts';
 
@@ -50,6 +51,16 @@ export interface ProcessorCounters {
 }
 
 const WAIT_FOR_INPUT_MS = 2000;
+// ConfigResourceTypes.TOPIC: kafkajs's enum is not a named export Node's ESM loader can see.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+// The broker's default message.max.bytes, used when a topic's own limit cannot be read.
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+// Room for the record batch header, the request's topic/partition framing and slack.
+const BATCH_OVERHEAD_BYTES = 4096;
+// kafkajs groups a request's records by partition in time quadratic in their number per partition
+// (it copies the partition's array for every record), and all of a batch's records go to one partition.
+// Capping requests at 1000 records cut the validator's CPU per event by about 10% (BENCHMARKS.md).
+const MAX_RECORDS_PER_REQUEST = 1000;
 
 /**
  * Runs one processor: consumes its input topic in a consumer group, hands each batch to the
@@ -72,6 +83,11 @@ export class ProcessorRuntime {
   readonly #consumer: Consumer;
   /** at_least_once: one idempotent producer; exactly_once: one transactional producer per input partition. */
   readonly #producers = new Map<number | 'shared', Promise<Producer>>();
+  /**
+   * Bytes of records per produce request: a batch's outputs can outgrow its input (a transformer
+   * adds fields), so one fetched batch may need several requests to stay under the topics' limit.
+   */
+  #sendBudget = DEFAULT_MAX_MESSAGE_BYTES - BATCH_OVERHEAD_BYTES;
   #stopping = false;
   #ready = false;
   #lastError: string | undefined;
@@ -194,16 +210,19 @@ export class ProcessorRuntime {
           });
         }
       });
-      const topicMessages = [
-        ...(outputs.length > 0 ? [{ topic: this.#options.output, messages: outputs }] : []),
-        ...(deadLetters.length > 0 ? [{ topic: dlqTopic(this.#options.input), messages: deadLetters }] : []),
-      ];
+      const requests = splitRequests(
+        [
+          { topic: this.#options.output, messages: outputs },
+          { topic: dlqTopic(this.#options.input), messages: deadLetters },
+        ],
+        this.#sendBudget,
+      );
       const next = (BigInt(last.offset) + 1n).toString();
       if (this.#options.delivery === 'exactly_once') {
         const producer = await this.#producer(batch.partition);
         const transaction = await producer.transaction();
         try {
-          if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+          for (const topicMessages of requests) await transaction.sendBatch({ topicMessages, acks: -1 });
           await transaction.sendOffsets({
             consumerGroupId: this.#groupId,
             topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
@@ -215,7 +234,8 @@ export class ProcessorRuntime {
         }
       } else {
         const producer = await this.#producer('shared');
-        if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+        // One request after the other: the shared idempotent producer allows one send at a time.
+        for (const topicMessages of requests) await producer.sendBatch({ topicMessages, acks: -1 });
         await this.#consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: next },
         ]);
@@ -285,6 +305,7 @@ export class ProcessorRuntime {
         waitForLeaders: true,
       });
     }
+    await this.#readSendBudget(wanted);
     const metadata = await this.#admin.fetchTopicMetadata({ topics: wanted });
     for (const topic of metadata.topics) {
       if (topic.partitions.length < partitions) {
@@ -298,6 +319,68 @@ export class ProcessorRuntime {
       }
     }
   }
+
+  /** The smallest max.message.bytes of the topics written (the broker's message.max.bytes unless overridden). */
+  async #readSendBudget(topics: readonly string[]): Promise<void> {
+    try {
+      const { resources } = await this.#admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['max.message.bytes'] })),
+      });
+      let limit = DEFAULT_MAX_MESSAGE_BYTES;
+      for (const resource of resources) {
+        const value = Number(
+          resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue,
+        );
+        if (Number.isInteger(value) && value > 0) limit = Math.min(limit, value);
+      }
+      this.#sendBudget = Math.max(1, limit - BATCH_OVERHEAD_BYTES);
+    } catch {
+      // The broker's default applies; a smaller topic limit then fails the batch with
+      // MESSAGE_TOO_LARGE naming the topic, never silently.
+    }
+  }
+}
+
+/**
+ * An upper bound of a record's size inside a record batch: the varint framing (length,
+ * attributes, timestamp and offset deltas, key and value lengths) plus the bytes themselves, and
+ * per header its name and value with their length varints.
+ */
+function recordSizeBound(message: Message): number {
+  let size = 32 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  const headers = message.headers as Record<string, string> | undefined;
+  for (const name in headers) size += 10 + Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
+  return size;
+}
+
+/**
+ * The records in produce requests of at most `budget` bytes and MAX_RECORDS_PER_REQUEST records
+ * each, in order (a record over the budget goes alone, and the broker says why it refuses it).
+ * Empty topics are left out.
+ */
+export function splitRequests(topics: readonly TopicMessages[], budget: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let request: TopicMessages[] = [];
+  let bytes = 0;
+  let count = 0;
+  for (const { topic, messages } of topics) {
+    let current: Message[] = [];
+    for (const message of messages) {
+      const size = recordSizeBound(message);
+      if (bytes > 0 && (bytes + size > budget || count === MAX_RECORDS_PER_REQUEST)) {
+        if (current.length > 0) request.push({ topic, messages: current });
+        requests.push(request);
+        [request, current, bytes, count] = [[], [], 0, 0];
+      }
+      current.push(message);
+      bytes += size;
+      count += 1;
+    }
+    if (current.length > 0) request.push({ topic, messages: current });
+  }
+  if (request.length > 0) requests.push(request);
+  return requests;
 }
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {

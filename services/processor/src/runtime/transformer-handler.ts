@@ -1,4 +1,5 @@
-import type { AvroRecord } from '@cdc/core';
+import type avro from 'avsc';
+import { avroType, type AvroRecord } from '@cdc/core';
 import type { Row, Violation } from '../row.ts';
 import type { CompiledSteps, BoundTransform } from '../transform/steps.ts';
 import { namespaceOf, rowSchemaOf, withRowSchema, type ChangeEnvelope } from './envelope.ts';
@@ -9,7 +10,13 @@ import { violationOf } from './violation-of.ts';
 
 /** Per input schema id: the bound steps and the output schema with its id, or why there is none. */
 type OutputShape =
-  | { readonly transform: BoundTransform; readonly schema: AvroRecord; readonly schemaId: number }
+  | {
+      readonly transform: BoundTransform;
+      readonly schema: AvroRecord;
+      readonly schemaId: number;
+      /** The schema compiled once: the codec's encode looks its type up by the schema's JSON text. */
+      readonly type: avro.Type;
+    }
   | { readonly problem: Violation };
 
 /**
@@ -78,7 +85,7 @@ export class TransformerHandler implements EventHandler {
       const unchanged = envelope.unchanged_fields;
       const after = envelope.after ? shape.transform.apply(envelope.after, unchanged) : undefined;
       const before = envelope.before ? shape.transform.apply(envelope.before, []).row : null;
-      const value = this.#codec.encode(shape.schemaId, shape.schema, {
+      const value = encodeWire(shape.schemaId, shape.type, {
         ...envelope,
         before,
         after: after ? after.row : null,
@@ -105,7 +112,7 @@ export class TransformerHandler implements EventHandler {
     }
     try {
       const id = await this.#codec.register(`${this.#output}-value`, schema);
-      this.#shapes.set(schemaId, { transform, schema, schemaId: id });
+      this.#shapes.set(schemaId, { transform, schema, schemaId: id, type: avroType(schema) });
     } catch (error) {
       if (isRetriable(error)) throw error;
       this.#shapes.set(schemaId, {
@@ -117,6 +124,16 @@ export class TransformerHandler implements EventHandler {
       });
     }
   }
+}
+
+/** The registry's wire format (as RegistryCodec.encode writes it): magic byte 0, schema id, Avro binary. */
+function encodeWire(schemaId: number, type: avro.Type, value: unknown): Buffer {
+  const body = type.toBuffer(value);
+  const bytes = Buffer.allocUnsafe(5 + body.length);
+  bytes[0] = 0;
+  bytes.writeUInt32BE(schemaId, 1);
+  body.copy(bytes, 5);
+  return bytes;
 }
 
 type DecodeResult =

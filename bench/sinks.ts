@@ -1,0 +1,824 @@
+// `npm run bench:sinks`: throughput of the sinks and PostgreSQL-to-sink latency on the running stack.
+//
+//   (a) BENCH_SINK_EVENTS (100000) patient change events, inserts then updates of about
+//       BENCH_SINK_KEYS (20000) rows, encoded as the PostgreSQL source encodes them (its key and
+//       envelope schemas, its version and trace headers), are produced into a fresh 3-partition
+//       topic; a SinkRuntime with the Redis sink, alone in a child process (bench/sink-worker.ts),
+//       reads it from the beginning: events/s = events / (first write begun -> the write that
+//       brings written + stale to the count returned);
+//   (b) the same topic into FerretDB (MongoDB wire) through the MongoDB sink, fresh consumer group;
+//   (c) single-row transactions committed at a steady BENCH_RATE (5000) per second for
+//       BENCH_STEADY_SECONDS (20) into a fresh database, captured by the real source
+//       (bench/source-worker.ts, a ChangeStream in its own process) and written to Redis by the
+//       sink worker: per written event, end of its write - its commit time at the source; p50/p99.
+//
+// Everything lives in the namespace `bench_sinks` (database, topics, subjects, consumer groups,
+// Redis keys, MongoDB database), removed before and after. Writes bench/results/sinks.json and a
+// section of BENCHMARKS.md.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import {
+  RegistryCodec,
+  avroType,
+  kafkaBrokerList,
+  readStackEnv,
+  silenceKnownKafkajsWarnings,
+} from '@cdc/core';
+import {
+  SOURCE_NODE_FLAGS,
+  ensurePublicationAndSlot,
+  envelopeSchema,
+  keySchema,
+  parseSourceConfig,
+  type SourceConfig,
+} from '@cdc/source-postgres';
+import {
+  dropKafkaTopics,
+  dropMongoDatabase,
+  dropPostgresDatabase,
+  dropRedisKeys,
+  dropSubjects,
+} from '@cdc/stack/namespace';
+// The testkit's index pulls in vitest; its change events alone do not.
+import { patientRow, patientShape, type Row } from '../services/testkit/src/change-events.ts';
+import type { WorkerInput, WorkerMessage, WorkerReport } from './sink-worker.ts';
+import type { WorkerMessage as SourceMessage } from './source-worker.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+const EVENTS = intFromEnv('BENCH_SINK_EVENTS', 100_000);
+const KEYS = intFromEnv('BENCH_SINK_KEYS', 20_000);
+const PARTITIONS = intFromEnv('BENCH_PARTITIONS', 3);
+const STEADY_SECONDS = intFromEnv('BENCH_STEADY_SECONDS', 20);
+const RATE = intFromEnv('BENCH_RATE', 5000);
+const STEADY_WRITERS = intFromEnv('BENCH_STEADY_WRITERS', 16);
+const STEADY_WARMUP_SECONDS = intFromEnv('BENCH_STEADY_WARMUP_SECONDS', 3);
+const STEADY_CHUNK = 25; // at most this many transactions per round trip of a steady writer
+const PRODUCE_CHUNK = 3000; // records per send: under the broker's 1 MB per partition
+const STALL_MS = 90_000;
+// BENCH_PHASES=a,c runs only those phases (for experiments): results are printed, not recorded.
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c').split(',').map((phase) => phase.trim()));
+const ALL_PHASES = ['a', 'b', 'c'].every((phase) => PHASES.has(phase));
+// Node flags of the sink process: none by default, as `cdc sink run`.
+const WORKER_FLAGS = process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [];
+const MONGO_SINK = join(root, 'services/sinks/src/mongo/index.ts');
+const TARGETS = { redisEventsPerS: 50_000, mongoEventsPerS: 20_000, p99Ms: 500 };
+
+const NAMESPACE = 'bench_sinks';
+const run = Date.now().toString(36);
+
+silenceKnownKafkajsWarnings();
+const stack = readStackEnv();
+const brokers = kafkaBrokerList(stack);
+const kafka = new Kafka({ brokers, clientId: 'bench-sinks', logLevel: logLevel.NOTHING });
+const benchUrl = (() => {
+  const url = new URL(stack.CDC_PG_URL);
+  url.pathname = `/${NAMESPACE}`;
+  return url.toString();
+})();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------- change events as the source writes them
+
+/** Deterministic, so that every run writes the same events. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const random = prng(20_261_122);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join('');
+const GIVEN = ['Marie', 'Jean', 'Camille', 'Léa', 'Lucas', 'Chloé', 'Hugo', 'Inès', 'Noah', 'Louise'];
+const FAMILY = ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Petit', 'Durand', 'Leroy', 'Nguyen'];
+const NOW_MICROS = BigInt(Date.UTC(2026, 10, 1)) * 1000n;
+
+function newPatient(id: number): Row {
+  const given = pick(GIVEN);
+  const family = pick(FAMILY);
+  return patientRow({
+    id,
+    mrn: `MRN${String(id).padStart(6, '0')}`,
+    given_name: given,
+    family_name: family,
+    email: `${given.toLowerCase()}.${family.toLowerCase()}${digits(2)}@example.fr`,
+    phone: `+33 6 ${digits(2)} ${digits(2)} ${digits(2)} ${digits(2)}`,
+    birth_date: -9000 + Math.floor(random() * 28_000),
+    facility_id: 1 + Math.floor(random() * 40),
+    ssn: `${pick(['1', '2'])}${digits(12)}`,
+    updated_at: NOW_MICROS + BigInt(id),
+  });
+}
+
+function updated(row: Row): Row {
+  const next: Row = { ...row, updated_at: (row.updated_at as bigint) + 1_000_000n };
+  const roll = random();
+  if (roll < 0.4) next.phone = `+33 7 ${digits(2)} ${digits(2)} ${digits(2)} ${digits(2)}`;
+  else if (roll < 0.7) next.email = `patient.${digits(6)}@example.fr`;
+  else next.facility_id = BigInt(1 + Math.floor(random() * 40));
+  return next;
+}
+
+interface Produced {
+  readonly records: number;
+  readonly inserts: number;
+  readonly updates: number;
+  readonly keys: number;
+  readonly recordsPerS: number;
+}
+
+/**
+ * Transactions of 1 to 4 changes of random rows among KEYS: the first change of a row is its
+ * insert, the later ones updates. Headers as the source writes them: the version and a trace
+ * context, which the runtime continues per record.
+ */
+async function produceEvents(topic: string): Promise<Produced> {
+  const shape = patientShape(NAMESPACE);
+  const codec = new RegistryCodec(stack.SCHEMA_REGISTRY_URL);
+  const ids = {
+    key: await codec.register(`${topic}-key`, keySchema(shape)),
+    value: await codec.register(`${topic}-value`, envelopeSchema(shape)),
+  };
+  const keyType = avroType(keySchema(shape));
+  const valueType = avroType(envelopeSchema(shape));
+  const wire = (id: number, body: Buffer) => {
+    const bytes = Buffer.allocUnsafe(5 + body.length);
+    bytes[0] = 0;
+    bytes.writeUInt32BE(id, 1);
+    body.copy(bytes, 5);
+    return bytes;
+  };
+  const rows = new Map<number, Row>();
+  const messages: Message[] = [];
+  let [inserts, updates] = [0, 0];
+  let lsn = 0x2000000n;
+  let txId = 9_000_000n;
+  const commitMs = BigInt(Date.now());
+  while (messages.length < EVENTS) {
+    const size = 1 + Math.floor(random() * 4);
+    txId += 1n;
+    const commitLsn = lsn + BigInt(size) * 0x100n + 0x80n;
+    for (let seq = 0; seq < size && messages.length < EVENTS; seq++) {
+      lsn += 0x100n;
+      const id = 1 + Math.floor(random() * KEYS);
+      const previous = rows.get(id);
+      const row = previous ? updated(previous) : newPatient(id);
+      rows.set(id, row);
+      if (previous) updates += 1;
+      else inserts += 1;
+      const value = valueType.toBuffer({
+        before: null,
+        after: row,
+        op: previous ? 'u' : 'c',
+        ts_ms: commitMs + 3n,
+        source: {
+          version: '0.1.0',
+          connector: 'postgresql',
+          name: NAMESPACE,
+          ts_ms: commitMs,
+          snapshot: 'false',
+          db: NAMESPACE,
+          schema: shape.schema,
+          table: shape.table,
+          txId,
+          lsn,
+          commit_lsn: commitLsn,
+          seq: BigInt(seq),
+        },
+        unchanged_fields: [],
+      });
+      messages.push({
+        key: wire(ids.key, keyType.toBuffer({ id: BigInt(id) })),
+        value: wire(ids.value, value),
+        headers: {
+          'cdc.commit_lsn': commitLsn.toString(),
+          'cdc.seq': String(seq),
+          traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+        },
+      });
+    }
+    lsn = commitLsn;
+  }
+
+  await withAdmin((admin) =>
+    admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
+  );
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const startMs = Date.now();
+    // One send at a time: concurrent sends may land out of order, and a row's later version ahead
+    // of its earlier one would make the earlier one stale at the sink.
+    for (let next = 0; next < messages.length; next += PRODUCE_CHUNK) {
+      await producer.send({ topic, messages: messages.slice(next, next + PRODUCE_CHUNK), acks: -1 });
+    }
+    const recordsPerS = messages.length / ((Date.now() - startMs) / 1000);
+    return { records: messages.length, inserts, updates, keys: rows.size, recordsPerS };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------- stack set-up and clean-up
+
+async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function cleanUp(withMongo: boolean): Promise<void> {
+  await Promise.all([
+    dropKafkaTopics(stack, NAMESPACE),
+    dropSubjects(stack, NAMESPACE),
+    dropRedisKeys(stack, NAMESPACE),
+    dropPostgresDatabase(stack, NAMESPACE),
+  ]);
+  if (!withMongo) return;
+  // A FerretDB that does not answer must not keep the other figures from being recorded.
+  const dropped = await Promise.race([
+    dropMongoDatabase(stack, NAMESPACE).then(() => true),
+    sleep(30_000).then(() => false),
+  ]);
+  if (!dropped) log(`could not drop the MongoDB database ${NAMESPACE} within 30 s`);
+}
+
+/** Whether FerretDB answers a ping: a server that hangs would stall the MongoDB run, not fail it. */
+async function mongoAnswers(): Promise<boolean> {
+  const client = new MongoClient(stack.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await Promise.race([
+      client
+        .db('admin')
+        .command({ ping: 1 })
+        .then(() => true)
+        .catch(() => false),
+      sleep(10_000).then(() => false),
+    ]);
+  } finally {
+    void client.close(true).catch(() => undefined);
+  }
+}
+
+async function redisRows(prefix: string): Promise<number> {
+  const redis = new Redis(stack.REDIS_URL);
+  try {
+    let [cursor, count] = ['0', 0];
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      count += keys.filter((key) => !key.endsWith(':cdc')).length;
+      cursor = next;
+    } while (cursor !== '0');
+    return count;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------- child processes
+
+/** A benchmark child process: its latest report, its failure, and a clean stop. */
+class Child<M extends { kind: string }> {
+  readonly messages: M[] = [];
+  readonly #child: ChildProcess;
+  readonly #listeners = new Set<(message: M | undefined) => void>();
+  #failure: Error | undefined;
+  readonly exited: Promise<void>;
+
+  readonly label: string;
+
+  constructor(label: string, script: string, argument: unknown, execArgv: readonly string[]) {
+    this.label = label;
+    this.#child = fork(join(root, script), [JSON.stringify(argument)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...execArgv],
+    });
+    this.#child.on('message', (message: M) => {
+      if (message.kind === 'failed') this.#failure = new Error(`${label} failed: ${JSON.stringify(message)}`);
+      else this.messages.push(message);
+      for (const listener of this.#listeners) listener(message);
+    });
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        if (code !== 0 && !this.#failure) this.#failure = new Error(`${label} exited with ${code}`);
+        for (const listener of this.#listeners) listener(undefined);
+        resolve();
+      }),
+    );
+  }
+
+  latest<K extends M['kind']>(kind: K): Extract<M, { kind: K }> | undefined {
+    return this.messages.findLast((message) => message.kind === kind) as Extract<M, { kind: K }> | undefined;
+  }
+
+  /** Resolves once `done` holds for a message; fails on the child's failure or after `progress` stops moving. */
+  until(done: (message: M) => boolean, progress: () => number = () => 0, stallMs = STALL_MS): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let [last, movedMs] = [progress(), Date.now()];
+      const timer = setInterval(() => {
+        const now = progress();
+        if (now !== last) [last, movedMs] = [now, Date.now()];
+        else if (Date.now() - movedMs > stallMs) finish(new Error(`${this.label} stalled at ${now}`));
+      }, 1000);
+      const listener = (message: M | undefined) => {
+        if (this.#failure) finish(this.#failure);
+        else if (message && done(message)) finish();
+      };
+      const finish = (error?: Error) => {
+        clearInterval(timer);
+        this.#listeners.delete(listener);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.#listeners.add(listener);
+      if (this.#failure) finish(this.#failure);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.connected) this.#child.send('stop');
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}
+
+function sinkWorker(label: string, input: WorkerInput): Child<WorkerMessage> {
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`]
+    : [];
+  return new Child<WorkerMessage>(label, 'bench/sink-worker.ts', input, [...WORKER_FLAGS, ...profile]);
+}
+
+function progress(label: string, report: WorkerReport | undefined, total: number): void {
+  if (!report) return;
+  const rate = report.firstWriteAtMs
+    ? Math.round(report.settled / Math.max(0.001, (report.atMs - report.firstWriteAtMs) / 1000))
+    : 0;
+  process.stderr.write(`\r${label.padEnd(20)} ${report.settled}/${total} events, ${rate}/s   `);
+}
+
+// ---------------------------------------------------------------- (a), (b) throughput of one sink
+
+interface ThroughputResult {
+  readonly eventsPerS: number;
+  readonly seconds: number;
+  readonly written: number;
+  readonly stale: number;
+  readonly failed: number;
+  readonly batches: number;
+  readonly cpuUsPerEvent: number;
+  readonly peakRssMb: number;
+}
+
+async function throughput(
+  kind: WorkerInput['kind'],
+  topic: string,
+  expected: number,
+  sink: Record<string, unknown>,
+): Promise<ThroughputResult> {
+  const label = `(${kind === 'redis' ? 'a' : 'b'}) ${kind}`;
+  const worker = sinkWorker(kind, {
+    kind,
+    sink,
+    topics: [topic],
+    brokers,
+    registryUrl: stack.SCHEMA_REGISTRY_URL,
+    groupId: `${NAMESPACE}-${run}-${kind}`,
+    expected,
+    latencies: false,
+  });
+  try {
+    await worker.until(
+      (message) => message.kind === 'report' && message.doneAtMs !== undefined,
+      () => {
+        const report = worker.latest('report');
+        progress(label, report, expected);
+        return report?.settled ?? 0;
+      },
+    );
+    process.stderr.write('\n');
+    const report = worker.latest('report') as WorkerReport;
+    const seconds = ((report.doneAtMs as number) - (report.firstWriteAtMs as number)) / 1000;
+    return {
+      eventsPerS: report.settled / seconds,
+      seconds,
+      written: report.written,
+      stale: report.stale,
+      failed: report.failed,
+      batches: report.batches,
+      cpuUsPerEvent: ((report.cpuMs ?? Number.NaN) * 1000) / report.settled,
+      peakRssMb: report.peakRssMb,
+    };
+  } finally {
+    await worker.stop();
+  }
+}
+
+// ---------------------------------------------------------------- (c) PostgreSQL -> sink latency
+
+interface SteadyResult {
+  readonly events: number;
+  readonly achievedRate: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly warmupMaxMs: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function prepareSource(): Promise<SourceConfig> {
+  const admin = new pg.Client({ connectionString: stack.CDC_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${NAMESPACE}`);
+  } finally {
+    await admin.end();
+  }
+  const config = parseSourceConfig(
+    {
+      name: NAMESPACE,
+      tables: ['public.steady'],
+      database: { url: benchUrl },
+      slot: `${NAMESPACE}_steady`,
+      publication: `${NAMESPACE}_steady`,
+      snapshot: { mode: 'never' },
+      heartbeat: { intervalMs: 0 },
+    },
+    stack,
+  );
+  const client = new pg.Client({ connectionString: benchUrl });
+  await client.connect();
+  try {
+    await client.query('create table steady (id bigint primary key, name text not null, amount int)');
+    await ensurePublicationAndSlot(client, config);
+  } finally {
+    await client.end();
+  }
+  // Created here so that the sink can subscribe before the first change reaches the source.
+  await withAdmin((admin) =>
+    admin.createTopics({
+      topics: [{ topic: `${NAMESPACE}.public.steady`, numPartitions: 1 }],
+      waitForLeaders: true,
+    }),
+  );
+  return config;
+}
+
+async function insertSingleRows(client: pg.Client, from: number, to: number): Promise<void> {
+  let sql = '';
+  for (let id = from; id < to; id++)
+    sql += `begin;insert into steady values (${id},'row ${id}',${id % 1000});commit;`;
+  if (sql !== '') await client.query(sql);
+}
+
+async function steady(): Promise<SteadyResult> {
+  const config = await prepareSource();
+  const topic = `${NAMESPACE}.public.steady`;
+  const warmup = RATE * STEADY_WARMUP_SECONDS;
+  const total = warmup + RATE * STEADY_SECONDS;
+  const sink = sinkWorker('e2e-redis', {
+    kind: 'redis',
+    sink: {
+      kind: 'redis',
+      name: `${NAMESPACE}-e2e`,
+      topics: [topic],
+      url: stack.REDIS_URL,
+      key: `${NAMESPACE}:steady:{id}`,
+    },
+    topics: [topic],
+    brokers,
+    registryUrl: stack.SCHEMA_REGISTRY_URL,
+    groupId: `${NAMESPACE}-${run}-e2e`,
+    expected: total,
+    latencies: true,
+  });
+  let source: Child<SourceMessage> | undefined;
+  const clients: pg.Client[] = [];
+  let durationS: number;
+  try {
+    await sink.until((message) => message.kind === 'started');
+    source = new Child<SourceMessage>('source', 'bench/source-worker.ts', config, SOURCE_NODE_FLAGS);
+    await source.until((message) => message.kind === 'started');
+    // Synchronous commit: an asynchronous one reaches the walsender only when the WAL writer
+    // flushes it (every wal_writer_delay, 200 ms), which would count as the pipeline's latency.
+    // Many connections share each flush (group commit), as the source benchmark's latency run.
+    for (let i = 0; i < STEADY_WRITERS; i++) {
+      const client = new pg.Client({ connectionString: benchUrl, options: '-c synchronous_commit=on' });
+      await client.connect();
+      clients.push(client);
+    }
+    const startMs = Date.now();
+    let claimed = 0;
+    const ticker = setInterval(() => progress(`(c) e2e ${RATE}/s`, sink.latest('report'), total), 500);
+    try {
+      await Promise.all(
+        clients.map(async (client) => {
+          while (claimed < total) {
+            const due = Math.min(total, Math.floor((RATE * (Date.now() - startMs)) / 1000)) - claimed;
+            if (due <= 0) {
+              await sleep(1);
+              continue;
+            }
+            const from = claimed + 1;
+            claimed += Math.min(due, STEADY_CHUNK);
+            await insertSingleRows(client, from, claimed + 1);
+          }
+        }),
+      );
+      durationS = (Date.now() - startMs) / 1000;
+      await sink.until(
+        (message) => message.kind === 'latencies',
+        () => sink.latest('report')?.settled ?? 0,
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+    process.stderr.write('\n');
+  } finally {
+    await source?.stop();
+    await sink.stop();
+    await Promise.all(clients.map((client) => client.end()));
+  }
+  const recorded = sink.latest('latencies');
+  if (!recorded) throw new Error('the sink reported no latencies');
+  const counted: number[] = [];
+  let warmupMaxMs = 0;
+  recorded.ids.forEach((id, i) => {
+    const ms = recorded.ms[i] as number;
+    if (id > warmup) counted.push(ms);
+    else warmupMaxMs = Math.max(warmupMaxMs, ms);
+  });
+  counted.sort((a, b) => a - b);
+  return {
+    events: counted.length,
+    achievedRate: total / durationS,
+    p50Ms: percentile(counted, 50),
+    p99Ms: percentile(counted, 99),
+    maxMs: counted.at(-1) ?? Number.NaN,
+    warmupMaxMs,
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+function machine(): string {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model =
+    /^model name\s*:\s*(.+)$/mu.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  const memoryGb = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
+}
+
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+const mark = (met: boolean) => (met ? 'met' : 'NOT met');
+/** JSON has no NaN: a figure not measured is null. */
+const figure = (value: number, digits = 0) => (Number.isFinite(value) ? round(value, digits) : null);
+
+async function main(): Promise<void> {
+  const command =
+    `BENCH_SINK_EVENTS=${EVENTS}` +
+    (KEYS !== 20_000 ? ` BENCH_SINK_KEYS=${KEYS}` : '') +
+    ` BENCH_STEADY_SECONDS=${STEADY_SECONDS} npm run bench:sinks`;
+  const date = new Date().toISOString();
+  log(`bench:sinks: ${EVENTS} events over ${KEYS} keys, ${RATE}/s for ${STEADY_SECONDS} s, run ${run}`);
+  let mongoMissing: string | undefined;
+  if (!PHASES.has('b')) mongoMissing = 'not measured (BENCH_PHASES)';
+  else if (!existsSync(MONGO_SINK)) mongoMissing = 'not measured: the MongoDB sink does not exist yet';
+  else if (!(await mongoAnswers()))
+    mongoMissing = `not measured: FerretDB at ${stack.MONGO_URL} did not answer a ping within 10 s`;
+  if (mongoMissing) log(`MongoDB: ${mongoMissing}`);
+  const mongoThere = mongoMissing === undefined;
+
+  const none: ThroughputResult = {
+    eventsPerS: Number.NaN,
+    seconds: Number.NaN,
+    written: 0,
+    stale: 0,
+    failed: 0,
+    batches: 0,
+    cpuUsPerEvent: Number.NaN,
+    peakRssMb: Number.NaN,
+  };
+  let a = none;
+  let b = none;
+  let c: SteadyResult = {
+    events: 0,
+    achievedRate: Number.NaN,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    maxMs: Number.NaN,
+    warmupMaxMs: Number.NaN,
+  };
+  let produced: Produced | undefined;
+  let rowsInRedis = Number.NaN;
+  const withMongo = mongoThere;
+  await cleanUp(withMongo);
+  try {
+    const topic = `${NAMESPACE}.${run}.public.patients`;
+    if (PHASES.has('a') || mongoThere) {
+      produced = await produceEvents(topic);
+      log(
+        `produced ${produced.records} records (${round(produced.recordsPerS)}/s): ${produced.inserts} inserts, ` +
+          `${produced.updates} updates of ${produced.keys} rows, ${PARTITIONS} partitions`,
+      );
+    }
+    if (PHASES.has('a')) {
+      const prefix = `${NAMESPACE}:patient`;
+      a = await throughput('redis', topic, EVENTS, {
+        kind: 'redis',
+        name: `${NAMESPACE}-redis`,
+        topics: [topic],
+        url: stack.REDIS_URL,
+        key: `${prefix}:{id}`,
+      });
+      rowsInRedis = await redisRows(prefix);
+    }
+    if (mongoThere) {
+      b = await throughput('mongodb', topic, EVENTS, {
+        kind: 'mongodb',
+        name: `${NAMESPACE}-mongo`,
+        topics: [topic],
+        url: stack.MONGO_URL,
+        database: NAMESPACE,
+        collection: '{table}',
+      });
+    }
+    if (PHASES.has('c')) c = await steady();
+  } finally {
+    await cleanUp(withMongo).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
+  }
+
+  const results = {
+    redis_events_per_s: figure(a.eventsPerS),
+    mongo_events_per_s: figure(b.eventsPerS),
+    e2e_p50_ms_at_5k: figure(c.p50Ms, 1),
+    e2e_p99_ms_at_5k: figure(c.p99Ms, 1),
+    // The rate the latency was measured at: below RATE the writers could not keep up.
+    e2e_commits_per_s_achieved: figure(c.achievedRate),
+    e2e_max_ms: figure(c.maxMs),
+    redis_cpu_us_per_event: figure(a.cpuUsPerEvent, 1),
+    mongo_cpu_us_per_event: figure(b.cpuUsPerEvent, 1),
+    targets: {
+      redis_events_per_s: TARGETS.redisEventsPerS,
+      mongo_events_per_s: TARGETS.mongoEventsPerS,
+      e2e_p99_ms_at_5k: TARGETS.p99Ms,
+    },
+    machine: machine(),
+    date,
+    command,
+    events: EVENTS,
+    keys: KEYS,
+  };
+  const steadyShort =
+    c.achievedRate < 0.95 * RATE ? ` (writers reached only ${round(c.achievedRate)}/s)` : '';
+  const rows: string[][] = [
+    [
+      `events/s into Redis, ${EVENTS} events`,
+      String(results.redis_events_per_s ?? 'not measured'),
+      `>= ${TARGETS.redisEventsPerS}`,
+      Number.isFinite(a.eventsPerS) ? mark(a.eventsPerS >= TARGETS.redisEventsPerS) : '',
+    ],
+    [
+      `events/s into FerretDB (MongoDB wire), ${EVENTS} events`,
+      String(results.mongo_events_per_s ?? 'not measured'),
+      `>= ${TARGETS.mongoEventsPerS}`,
+      Number.isFinite(b.eventsPerS) ? mark(b.eventsPerS >= TARGETS.mongoEventsPerS) : '',
+    ],
+    [`p50 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`, String(results.e2e_p50_ms_at_5k), '', ''],
+    [
+      `p99 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`,
+      String(results.e2e_p99_ms_at_5k),
+      `< ${TARGETS.p99Ms}`,
+      // A latency at a lower rate than offered says little about the target: not counted as met.
+      steadyShort === '' ? mark(c.p99Ms < TARGETS.p99Ms) : 'not comparable',
+    ],
+  ];
+  const sinkNote = (name: string, r: ThroughputResult) =>
+    `${name}: ${r.written} written, ${r.stale} stale, ${r.failed} failed in ${r.batches} batches, ${round(r.seconds, 2)} s; ` +
+    `${round(r.cpuUsPerEvent, 1)} µs CPU per event; peak RSS ${round(r.peakRssMb, 1)} MB`;
+  const notes = [
+    produced
+      ? `input: ${produced.records} records (${produced.inserts} inserts, ${produced.updates} updates of ${produced.keys} rows) in ${PARTITIONS} partitions`
+      : 'input: not produced',
+    sinkNote('Redis', a) + `; ${rowsInRedis} rows in Redis afterwards`,
+    mongoMissing === undefined ? sinkNote('MongoDB', b) : `MongoDB: ${mongoMissing}`,
+    `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,
+    `steady load warm-up (first ${STEADY_WARMUP_SECONDS} s, not counted, source and sink just started): max latency ${round(c.warmupMaxMs)} ms`,
+  ];
+  console.table(rows.map(([name, value, target, status]) => ({ figure: name, value, target, status })));
+  for (const note of notes) console.log(`  ${note}`);
+  if (!ALL_PHASES) {
+    log(`BENCH_PHASES=${[...PHASES].join(',')}: partial run, nothing recorded`);
+    return;
+  }
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/sinks.json'), `${JSON.stringify(results, null, 2)}\n`);
+  updateBenchmarksMd(results, rows, notes);
+  log('wrote bench/results/sinks.json and BENCHMARKS.md');
+}
+
+const DESCRIPTION = `## sinks: \`npm run bench:sinks\`
+
+\`SinkRuntime\` with the Redis sink and with the MongoDB sink (FerretDB), each alone in a child
+process (\`bench/sink-worker.ts\`, a fresh consumer group reading from the beginning), and the whole
+pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, removed before and after.
+
+- **events/s into a sink**: \`BENCH_SINK_EVENTS\` patient change events produced beforehand into a
+  fresh 3-partition topic as the PostgreSQL source writes them (its key and envelope schemas, its
+  version and \`traceparent\` headers), in transactions of 1 to 4 changes: the first change of a row
+  an insert, later ones updates, over about 20000 rows. Events / time from the start of the sink's
+  first write to the end of the write that brings its outcomes (written + stale) to the count.
+- **p50/p99 PostgreSQL-to-Redis latency**: single-row transactions paced at 5000/s by 16
+  connections with \`synchronous_commit=on\` for \`BENCH_STEADY_SECONDS\` (20) after a 3 s warm-up
+  that is not counted (its worst latency is listed), captured by the real source
+  (\`bench/source-worker.ts\`, its own process) and written by the Redis sink worker; per event, the
+  end of the sink's write minus the row's commit time (\`source.ts_ms\`). Same host, same clock.
+  When the writers cannot reach the rate, the row says so and the target is not judged.
+
+Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms.
+The latest figures are also in \`bench/results/sinks.json\`.`;
+
+/** Columns padded as prettier pads them, so that the written file passes prettier --check. */
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, i) =>
+    Math.max(3, title.length, ...rows.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
+}
+
+function updateBenchmarksMd(
+  results: { machine: string; date: string; command: string; events: number },
+  rows: readonly (readonly string[])[],
+  notes: readonly string[],
+): void {
+  const path = join(root, 'BENCHMARKS.md');
+  let text = readFileSync(path, 'utf8');
+  const begin = '<!-- bench:sinks -->';
+  const end = '<!-- /bench:sinks -->';
+  const section = [
+    begin,
+    '',
+    DESCRIPTION,
+    '',
+    `### Run with ${results.events} events`,
+    '',
+    `- machine: ${results.machine}`,
+    `- date: ${results.date}`,
+    `- command: \`${results.command}\``,
+    '',
+    ...markdownTable(['figure', 'value', 'target', 'status'], rows),
+    '',
+    ...notes.map((note) => `- ${note}`),
+    '',
+    end,
+  ].join('\n');
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + section + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, text);
+}
+
+await main();
