@@ -122,6 +122,20 @@ program
     process.exitCode = await runSourceCommand(options.config, options.healthPort);
   });
 
+program
+  .command('demo')
+  .description(
+    'the whole pipeline on the local stack: stack up, the health-care schema, source + processors + sinks, a stream of changes with progress, then where the data landed and a verify (exit 1 on any difference)',
+  )
+  .option('--changes <n>', 'how many row changes to write', parseCount, 20_000)
+  .option('--settle-seconds <n>', 'how long to wait for the sinks to catch up', parseCount, 180)
+  .action(async (options: { changes: number; settleSeconds: number }) => {
+    const stack = await loadStack();
+    printStatus(await stack.up());
+    const { runDemo } = await import('./demo/demo.ts');
+    process.exitCode = await runDemo(options);
+  });
+
 const processorCommand = program
   .command('processor')
   .description(
@@ -149,6 +163,44 @@ processorCommand
     process.exitCode = await runProcessorCommand(options.config, name, options);
   });
 
+const sinkCommand = program
+  .command('sink')
+  .description('sinks (Redis, MongoDB) declared under sinks: in the pipeline file');
+
+sinkCommand
+  .command('run')
+  .description(
+    'run one sink until SIGTERM/SIGINT (the batch in hand is finished or left uncommitted; a second signal exits 1)',
+  )
+  .argument('<name>', "the sink's name in the pipeline file")
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .option(
+    '--health-port <port>',
+    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+    parsePort,
+  )
+  .option(
+    '--group <id>',
+    'consumer group (default: cdc-sink.<name>); instances sharing it split the partitions',
+  )
+  .action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
+    const { runSinkCommand } = await import('./sink-run.ts');
+    process.exitCode = await runSinkCommand(options.config, name, options);
+  });
+
+sinkCommand
+  .command('verify')
+  .description(
+    'compare each source table the sink reads with what the sink holds (counts and per-row hashes); exits 1 when they differ',
+  )
+  .argument('<name>', "the sink's name in the pipeline file")
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .option('--json', 'print machine-readable JSON')
+  .action(async (name: string, options: { config: string; json?: boolean }) => {
+    const { verifySinkCommand } = await import('./sink-verify.ts');
+    process.exitCode = await verifySinkCommand(options.config, name, options);
+  });
+
 const configCommand = program.command('config').description('the pipeline file (connectors/*.yaml)');
 
 configCommand
@@ -161,6 +213,57 @@ configCommand
     const { checkConfigCommand } = await import('./config-check.ts');
     process.exitCode = await checkConfigCommand(options.config);
   });
+
+sinkCommand
+  .command('replay')
+  .description(
+    "rewind the sink's consumer group (cdc-sink.<name>), then run the sink here until it has caught up and stop it; the sink must not be running elsewhere",
+  )
+  .argument('<name>', "the sink's name in the pipeline file")
+  .option('--from <where>', 'beginning, an offset (on every partition) or an ISO 8601 time', 'beginning')
+  .option('--no-run', 'only move the offsets; print them and how to start the sink')
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .action(async (name: string, options: { from: string; run: boolean; config: string }) => {
+    const { replaySinkCommand } = await import('./sink-replay.ts');
+    process.exitCode = await replaySinkCommand(options.config, name, options);
+  });
+
+const dlqCommand = program
+  .command('dlq')
+  .description('dead letters: records a processor or sink refused, in <topic>.dlq with the reasons');
+
+dlqCommand
+  .command('list')
+  .description(
+    'print the dead letters of a topic from its beginning: origin, processor, rules, fields, messages',
+  )
+  .argument('<topic>', 'the topic whose dead letters to read, with or without the .dlq suffix')
+  .option('--limit <n>', 'print at most n dead letters', parseCount)
+  .option('--json', 'print machine-readable JSON')
+  .option('-c, --config <file>', 'pipeline YAML file (for the Kafka address)', 'connectors/example.yaml')
+  .action(async (topic: string, options: { limit?: number; json?: boolean; config: string }) => {
+    const { listDeadLettersCommand } = await import('./dlq.ts');
+    process.exitCode = await listDeadLettersCommand(options.config, topic, options);
+  });
+
+dlqCommand
+  .command('redrive')
+  .description(
+    'publish dead letters again (original key, value and headers) to the topic they came from, after fixing the cause; every consumer of that topic sees them again',
+  )
+  .argument('<topic>', 'the topic whose dead letters to redrive, with or without the .dlq suffix')
+  .option('--dry-run', 'count what would be redriven; publish nothing')
+  .option('--rule <rule>', 'only dead letters refused by this rule (e.g. format, required, decode, sink)')
+  .option('-c, --config <file>', 'pipeline YAML file (for the Kafka address)', 'connectors/example.yaml')
+  .action(async (topic: string, options: { dryRun?: boolean; rule?: string; config: string }) => {
+    const { redriveCommand } = await import('./dlq.ts');
+    process.exitCode = await redriveCommand(options.config, topic, options);
+  });
+
+function parseCount(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a whole number above 0');
+  return Number(value);
+}
 
 function printStatus(statuses: ComponentStatus[]): void {
   const rows = statuses.map((s) => [

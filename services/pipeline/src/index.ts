@@ -1,11 +1,14 @@
 export {
   DEFAULT_DELIVERY,
   describePipelineConfig,
+  connectionsOf,
   findProcessor,
+  findSink,
   loadPipelineConfig,
   parsePipelineConfig,
   pipelineSchema,
   type PipelineConfig,
+  type PipelineSinkConfig,
   type ProcessorConfig,
 } from './pipeline-config.ts';
 export {

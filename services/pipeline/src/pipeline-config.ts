@@ -11,6 +11,7 @@ import {
   type ConfigPath,
 } from '@cdc/core';
 import { rulesSchema, stepsSchema } from '@cdc/processor';
+import { sinkSchema } from '@cdc/sinks';
 import { sourceConfigSchema, withSourceEnvFallbacks } from '@cdc/source-postgres';
 
 type Env = Record<string, string | undefined>;
@@ -118,10 +119,19 @@ const fields = z.strictObject(
         'Redis URL (env REDIS_URL); its password is never printed',
       ),
     }),
+    mongo: section('MongoDB, for MongoDB sinks', {
+      url: stackEnvSchema.shape.MONGO_URL.default(STACK_ENV_DEFAULTS.MONGO_URL).describe(
+        'MongoDB URL (env MONGO_URL); its password is never printed',
+      ),
+    }),
     processors: z
       .array(processor, { error: 'must be a list of processors' })
       .default([])
       .describe('Processors, each from its input topic to its output topic'),
+    sinks: z
+      .array(sinkSchema, { error: 'must be a list of sinks' })
+      .default([])
+      .describe('Sinks, each writing the change events of its topics to a target'),
   },
   mapping,
 );
@@ -136,7 +146,20 @@ interface ProcessorLinks {
  * Checks across processors. They run even when other settings are wrong (`when`), so that one
  * run lists every problem; the input may then be partly invalid, hence the defensive reading.
  */
-function checkProcessorLinks(config: { processors?: unknown }, ctx: z.RefinementCtx): void {
+function checkProcessorLinks(config: { processors?: unknown; sinks?: unknown }, ctx: z.RefinementCtx): void {
+  const sinkNames = new Map<string, number>();
+  (Array.isArray(config.sinks) ? (config.sinks as unknown[]) : []).forEach((item, index) => {
+    const name = isRecord(item) ? item.name : undefined;
+    if (typeof name !== 'string') return;
+    const seen = sinkNames.get(name);
+    if (seen !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sinks', index, 'name'],
+        message: `'${name}' is also the name of sinks[${seen}]; names must be unique (they name consumer groups)`,
+      });
+    } else sinkNames.set(name, index);
+  });
   const processors: unknown[] = Array.isArray(config.processors) ? config.processors : [];
   const names = new Map<string, number>();
   processors.forEach((item, index) => {
@@ -174,11 +197,13 @@ export const pipelineSchema = fields.superRefine(checkProcessorLinks, { when: ()
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type ProcessorConfig = PipelineConfig['processors'][number];
+export type PipelineSinkConfig = PipelineConfig['sinks'][number];
 
 const ENV_FALLBACKS = [
   { path: ['kafka', 'brokers'], env: 'KAFKA_BROKERS' },
   { path: ['registry', 'url'], env: 'SCHEMA_REGISTRY_URL' },
   { path: ['redis', 'url'], env: 'REDIS_URL' },
+  { path: ['mongo', 'url'], env: 'MONGO_URL' },
 ] as const;
 
 /** Fills unset addresses from the environment before parsing; says which came from where. */
@@ -266,6 +291,29 @@ export function findProcessor(config: PipelineConfig, name: string): ProcessorCo
   return found;
 }
 
+/** The sink of that name, or an error listing the names there are. */
+export function findSink(config: PipelineConfig, name: string): PipelineSinkConfig {
+  const found = config.sinks.find((s) => s.name === name);
+  if (!found) {
+    const known = config.sinks.map((s) => s.name);
+    throw new CdcError('UNKNOWN_SINK', `no sink named '${name}' in the pipeline`, {
+      fix:
+        known.length > 0 ? `use one of: ${known.join(', ')}` : 'declare it under sinks: in the pipeline file',
+    });
+  }
+  return found;
+}
+
+/** The addresses processors and sinks connect to. */
+export function connectionsOf(config: PipelineConfig) {
+  return {
+    brokers: config.kafka.brokers,
+    registryUrl: config.registry.url,
+    redisUrl: config.redis.url,
+    mongoUrl: config.mongo.url,
+  };
+}
+
 /** The configuration as YAML, safe to log: passwords in URLs are hidden. */
 export function describePipelineConfig(config: PipelineConfig): string {
   return stringify(
@@ -282,6 +330,8 @@ export function describePipelineConfig(config: PipelineConfig): string {
         : {}),
       registry: { url: redactUrl(config.registry.url) },
       redis: { url: redactUrl(config.redis.url) },
+      mongo: { url: redactUrl(config.mongo.url) },
+      sinks: config.sinks.map((sink) => (sink.url ? { ...sink, url: redactUrl(sink.url) } : sink)),
     },
     (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
   );

@@ -6,6 +6,7 @@ import {
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
+  type KafkaMessage,
   type Message,
   type Producer,
 } from 'kafkajs';
@@ -35,6 +36,13 @@ export interface SinkRuntimeOptions {
   readonly writesPerSecond?: number;
   /** The breaker opens after this many consecutive failed writes and tries again after `resetMs`. */
   readonly breaker?: { readonly failures?: number; readonly resetMs?: number };
+  /**
+   * Batches of different partitions written at the same time (default 3): while one waits for the
+   * target, the next is decoded. Each partition's batches still come one after the other, in order.
+   */
+  readonly partitionsConcurrently?: number;
+  /** Upper bound of bytes fetched per partition and batch (kafkajs maxBytesPerPartition); default 1 MiB. */
+  readonly maxBytesPerPartition?: number;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
 }
 
@@ -100,6 +108,9 @@ export class SinkRuntime {
   readonly #latency = new LatencyWindow();
   readonly #lag = new Map<string, number>();
   readonly #abort = new AbortController();
+  // kafkajs' idempotent producer must never have two sends under way (their sequence numbers would
+  // interleave): the dead letters and conflicts of concurrent batches are sent one after the other.
+  #sends: Promise<void> = Promise.resolve();
   #breakerState: SinkMetrics['breaker'] = 'closed';
   #lastError: string | undefined;
   #ready = false;
@@ -123,6 +134,7 @@ export class SinkRuntime {
       readUncommitted: false, // never write what an aborted processor transaction produced
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
       retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
     });
     this.#producer = kafka.producer({
@@ -180,6 +192,7 @@ export class SinkRuntime {
     await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: true });
     await this.#consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: this.#options.partitionsConcurrently ?? 3,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
@@ -217,29 +230,28 @@ export class SinkRuntime {
     const spans: RecordSpan[] = [];
     const sources: Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, string> }> = [];
 
-    await this.#codec.load(
-      batch.messages
-        .flatMap((m) => [m.key, m.value])
-        .flatMap((bytes) => (bytes && bytes[0] === 0 && bytes.length >= 5 ? [bytes.readUInt32BE(1)] : [])),
-    );
+    await this.#codec.load(schemaIds(batch.messages));
+    const name = this.#options.sink.name;
+    const spanName = `cdc.sink ${name}`;
+    const partitionId = String(batch.partition);
     for (const message of batch.messages) {
-      const headers = stringHeaders(message.headers);
-      const place = { topic: batch.topic, partition: batch.partition, offset: message.offset, headers };
       if (message.value === null) {
         this.counters.tombstones += 1; // the delete before it did the work
         continue;
       }
+      const headers = stringHeaders(message.headers);
+      const place = { topic: batch.topic, partition: batch.partition, offset: message.offset, headers };
       const traced = startRecordSpan(
         SINK_TRACER,
-        `cdc.sink ${this.#options.sink.name}`,
+        spanName,
         SpanKind.CONSUMER,
         {
           'messaging.system': 'kafka',
           'messaging.operation.type': 'process',
           'messaging.destination.name': batch.topic,
-          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.destination.partition.id': partitionId,
           'messaging.kafka.offset': Number(message.offset),
-          'cdc.sink': this.#options.sink.name,
+          'cdc.sink': name,
         },
         headers,
       );
@@ -272,10 +284,11 @@ export class SinkRuntime {
       throw error; // not committed: the batch comes again (after a restart or a rebalance)
     });
 
+    const writtenAtMs = Date.now();
     outcomes.forEach((outcome, i) => {
       const event = events[i] as SinkEvent;
       const source = sources[i] as (typeof sources)[number];
-      this.#count(outcome, event);
+      this.#count(outcome, event, writtenAtMs);
       if (outcome.kind === 'failed') {
         deadLetters.push(
           this.#deadLetter(
@@ -296,7 +309,7 @@ export class SinkRuntime {
         ? [{ topic: `${batch.topic}${CONFLICT_TOPIC_SUFFIX}`, messages: conflicts }]
         : []),
     ];
-    if (topicMessages.length > 0) await this.#producer.sendBatch({ topicMessages, acks: -1 });
+    if (topicMessages.length > 0) await this.#send(topicMessages);
     const next = (BigInt(last.offset) + 1n).toString();
     await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     payload.resolveOffset(last.offset);
@@ -367,11 +380,20 @@ export class SinkRuntime {
     );
   }
 
-  #count(outcome: WriteOutcome, event: SinkEvent): void {
+  /** One sendBatch at a time, in the order asked; a failed send does not stop the next. */
+  #send(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
+    const sent = this.#sends.then(async () => {
+      await this.#producer.sendBatch({ topicMessages, acks: -1 });
+    });
+    this.#sends = sent.catch(() => undefined);
+    return sent;
+  }
+
+  #count(outcome: WriteOutcome, event: SinkEvent, writtenAtMs: number): void {
     switch (outcome.kind) {
       case 'written':
         this.counters.written += 1;
-        this.#latency.add(Math.max(0, Date.now() - event.commitTimeMs));
+        this.#latency.add(Math.max(0, writtenAtMs - event.commitTimeMs));
         break;
       case 'stale':
         this.counters.stale += 1;
@@ -459,6 +481,16 @@ export class SinkRuntime {
 export function isRetriable(error: unknown): boolean {
   if ((error as { code?: unknown }).code === 'EOPENBREAKER') return true;
   return (error as { retriable?: unknown }).retriable === true;
+}
+
+/** The registry ids of the keys and values in the registry's wire format (others are poison, found later). */
+function schemaIds(messages: readonly KafkaMessage[]): Set<number> {
+  const ids = new Set<number>();
+  for (const { key, value } of messages) {
+    if (key && key[0] === 0 && key.length >= 5) ids.add(key.readUInt32BE(1));
+    if (value && value[0] === 0 && value.length >= 5) ids.add(value.readUInt32BE(1));
+  }
+  return ids;
 }
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {

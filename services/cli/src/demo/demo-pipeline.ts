@@ -1,0 +1,49 @@
+import { readStackEnv, readYamlFile, type StackEnv } from '@cdc/core';
+import { parsePipelineConfig, type PipelineConfig } from '@cdc/pipeline';
+
+/** Everything of the demo lives under this name: database, slot, topics, groups, keys. */
+export const DEMO = 'demo';
+
+/**
+ * The demo's pipeline: connectors/health-care.yaml as shipped, moved into the demo's own
+ * namespace so that a demo run never touches what `npm start` or a user's pipeline made, and can
+ * be wiped and started again: database `demo`, topics `demo.*`, processors and sinks `demo-*`,
+ * Redis keys `demo:*`, MongoDB database `demo`.
+ */
+export async function demoPipeline(file: string, env: StackEnv = readStackEnv()): Promise<PipelineConfig> {
+  const { root } = await readYamlFile(file);
+  const database = new URL(env.CDC_PG_URL);
+  database.pathname = `/${DEMO}`;
+  const rename = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.startsWith('cdc.') ? `${DEMO}.${value.slice(4)}` : value;
+    if (Array.isArray(value)) return value.map(rename);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => {
+          if (k === 'key' && typeof v === 'string') return [k, `${DEMO}:${v}`]; // Redis keys, sinks and lookups alike
+          if (k === 'database' && typeof v === 'string') return [k, DEMO];
+          return [k, rename(v)];
+        }),
+      );
+    }
+    return value;
+  };
+  const { source, processors, sinks } = root as {
+    source: Record<string, unknown>;
+    processors: Array<Record<string, unknown>>;
+    sinks: Array<Record<string, unknown>>;
+  };
+  const named = (item: Record<string, unknown>) => ({
+    ...(rename(item) as object),
+    name: `${DEMO}-${String(item.name)}`,
+  });
+  return parsePipelineConfig(
+    {
+      source: { ...source, name: DEMO, database: { url: database.toString() } },
+      processors: processors.map(named),
+      sinks: sinks.map(named),
+    },
+    process.env,
+    { file },
+  );
+}

@@ -1,0 +1,342 @@
+import { MongoClient } from 'mongodb';
+import {
+  CdcError,
+  STACK_ENV_DEFAULTS,
+  type EventVersion,
+  type Sink,
+  type SinkEvent,
+  type WriteOutcome,
+} from '@cdc/core';
+import { writeDocuments, type PlannedWrite } from './bulk-writer.ts';
+import {
+  isValidCollectionName,
+  mongoSinkSchema,
+  parseMongoSinkConfig,
+  type MongoSinkConfig,
+  type MongoSinkConfigInput,
+} from './config.ts';
+import { documentId, type DocumentId } from './document-id.ts';
+import { fieldMapping, type FieldMapping } from './field-mapping.ts';
+import { batchFailure } from './mongo-errors.ts';
+import { planDocument, type DocumentChange, type DocumentPlan, type PlanSettings } from './plan.ts';
+import { prepareCollection, removeExpiredMarkers } from './retention.ts';
+import {
+  ABSENT,
+  META,
+  idIn,
+  idNot,
+  isOlder,
+  olderThan,
+  storedState,
+  type CdcMeta,
+  type TargetCollection,
+  type TargetDocument,
+} from './stored-document.ts';
+import { canonicalValue } from './value-hash.ts';
+import { truncateSegments } from './segments.ts';
+
+export interface MongoSinkOptions {
+  /** A client to use (and leave open on close); by default the sink opens its own from `url`. */
+  readonly client?: MongoClient;
+  /** How often expired delete markers are removed while the sink runs (default 5 s). */
+  readonly cleanupIntervalMs?: number;
+  /** How long a batch waits for a reachable server before it fails as retriable (default 8 s). */
+  readonly serverSelectionTimeoutMs?: number;
+  /** Where MONGO_URL is read when the configuration has no url (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The collection's last truncate, as a delete marker of every row; readers that skip markers skip
+ * it too. No primary key gives this _id: key fields are never named _cdc. Two fields, because
+ * FerretDB 1.x does not carry a one-field sub-document _id from an upsert's filter to the insert.
+ */
+export const TRUNCATE_MARKER_ID = { [META]: 'truncate', of: 'collection' } as const;
+const TRUNCATE_TEXT = canonicalValue(TRUNCATE_MARKER_ID);
+
+const FAILED_NO_ROW: WriteOutcome = {
+  kind: 'failed',
+  reason: 'an insert or update event without an after row',
+};
+
+/**
+ * Writes each row as the document `_id` = primary key, with the version of its last change in
+ * `_cdc` so that every write is guarded: replays and reorderings never move a document backwards.
+ */
+export class MongoSink implements Sink {
+  readonly name: string;
+  readonly #config: MongoSinkConfig;
+  readonly #client: MongoClient;
+  readonly #ownsClient: boolean;
+  readonly #mapping: FieldMapping;
+  readonly #cleanupIntervalMs: number;
+  readonly #collections = new Map<string, Promise<TargetCollection>>();
+  #timer: NodeJS.Timeout | undefined;
+  #cleaning = false;
+
+  constructor(
+    config: MongoSinkConfig,
+    client: MongoClient,
+    options: { ownsClient: boolean; cleanupIntervalMs?: number },
+  ) {
+    this.name = config.name;
+    this.#config = config;
+    this.#client = client;
+    this.#ownsClient = options.ownsClient;
+    this.#mapping = fieldMapping(config.fields);
+    this.#cleanupIntervalMs = options.cleanupIntervalMs ?? 5000;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#client.connect();
+      // A fixed collection is prepared now; templated ones when their first event arrives.
+      if (!this.#config.collection.includes('{')) await this.#collection(this.#config.collection);
+    } catch (error) {
+      throw startFailure(this.name, this.#config.database, error);
+    }
+    this.#timer = setInterval(() => void this.#cleanUp(), this.#cleanupIntervalMs);
+    this.#timer.unref();
+  }
+
+  async write(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = new Array<WriteOutcome>(events.length);
+    const byCollection = new Map<string, number[]>();
+    events.forEach((event, index) => {
+      const name = this.#collectionName(event);
+      if (!isValidCollectionName(name)) {
+        outcomes[index] = {
+          kind: 'failed',
+          reason: `collection name ${JSON.stringify(name)} is not valid in MongoDB`,
+        };
+        return;
+      }
+      const indexes = byCollection.get(name) ?? [];
+      indexes.push(index);
+      byCollection.set(name, indexes);
+    });
+    await Promise.all(
+      [...byCollection].map(async ([name, indexes]) => {
+        let collection: TargetCollection;
+        try {
+          collection = await this.#collection(name);
+        } catch (error) {
+          throw batchFailure(this.name, `cannot prepare collection ${name}`, error);
+        }
+        for (const segment of truncateSegments(indexes, (i) => (events[i] as SinkEvent).op === 't')) {
+          if (segment.truncate !== undefined) {
+            outcomes[segment.truncate] = await this.#truncate(
+              collection,
+              events[segment.truncate] as SinkEvent,
+            );
+          } else {
+            await this.#writeSegment(collection, events, segment.indexes, outcomes);
+          }
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#ownsClient) await this.#client.close();
+  }
+
+  #collectionName(event: SinkEvent): string {
+    return this.#config.collection
+      .replaceAll('{table}', event.table.name)
+      .replaceAll('{schema}', event.table.schema);
+  }
+
+  #collection(name: string): Promise<TargetCollection> {
+    let prepared = this.#collections.get(name);
+    if (!prepared) {
+      // useBigInt64: longs come back as bigint, the type rows carry, so hashes and versions compare.
+      const collection = this.#client
+        .db(this.#config.database)
+        .collection<TargetDocument>(name, { useBigInt64: true });
+      prepared = prepareCollection(collection).then(async () => {
+        await removeExpiredMarkers(collection);
+        return collection;
+      });
+      // A failed preparation is tried again with the next batch.
+      prepared.catch(() => this.#collections.delete(name));
+      this.#collections.set(name, prepared);
+    }
+    return prepared;
+  }
+
+  async #cleanUp(): Promise<void> {
+    if (this.#cleaning) return;
+    this.#cleaning = true;
+    try {
+      const collections = await Promise.allSettled(this.#collections.values());
+      for (const result of collections) {
+        // The next tick tries again; a server away is the batches' business to report.
+        if (result.status === 'fulfilled') await removeExpiredMarkers(result.value).catch(() => 0);
+      }
+    } finally {
+      this.#cleaning = false;
+    }
+  }
+
+  async #writeSegment(
+    collection: TargetCollection,
+    events: readonly SinkEvent[],
+    indexes: readonly number[],
+    outcomes: WriteOutcome[],
+  ): Promise<void> {
+    const documents = new Map<string, { id: DocumentId; changes: DocumentChange[] }>();
+    for (const index of indexes) {
+      const event = events[index] as SinkEvent;
+      const prepared = this.#prepare(event, index);
+      if ('outcome' in prepared) {
+        outcomes[index] = prepared.outcome;
+        continue;
+      }
+      const entry = documents.get(prepared.id.text) ?? { id: prepared.id, changes: [] };
+      entry.changes.push(prepared.change);
+      documents.set(prepared.id.text, entry);
+    }
+    if (documents.size === 0) return;
+
+    let found: Map<string, Record<string, unknown>>;
+    try {
+      const ids = [...documents.values()].map((d) => d.id.value);
+      const docs = await collection.find(idIn([...ids, TRUNCATE_MARKER_ID])).toArray();
+      found = new Map(docs.map((doc) => [canonicalValue(doc._id), doc]));
+    } catch (error) {
+      throw batchFailure(
+        this.name,
+        `cannot read the batch's documents from ${collection.collectionName}`,
+        error,
+      );
+    }
+    const floor = storedState(found.get(TRUNCATE_TEXT)).version;
+    const settings: PlanSettings = {
+      policy: this.#config.conflict.policy,
+      timestampField: this.#config.conflict.timestamp_field,
+      deleteRetentionMs: this.#config.delete_retention_ms,
+      now: Date.now(),
+    };
+    const plans: DocumentPlan[] = [];
+    const writes: PlannedWrite[] = [];
+    for (const { id, changes } of documents.values()) {
+      const doc = found.get(id.text);
+      const plan = planDocument(id, doc ? storedState(doc) : ABSENT, changes, settings, floor);
+      plans.push(plan);
+      if (plan.write) writes.push({ id: id.value, ...plan.write });
+    }
+
+    let results;
+    try {
+      results = await writeDocuments(collection, writes);
+    } catch (error) {
+      throw batchFailure(this.name, `cannot write to ${collection.collectionName}`, error);
+    }
+    let w = 0;
+    for (const plan of plans) {
+      for (const [index, outcome] of plan.outcomes) outcomes[index] = outcome;
+      if (!plan.write) continue;
+      const result = results[w++];
+      if (!result || result.kind === 'applied') continue;
+      for (const index of plan.write.indexes) {
+        const provisional = outcomes[index];
+        const conflict = provisional && 'conflict' in provisional ? provisional.conflict : undefined;
+        outcomes[index] =
+          result.kind === 'stale'
+            ? { kind: 'stale' }
+            : { kind: 'failed', reason: result.reason, ...(conflict ? { conflict } : {}) };
+      }
+    }
+  }
+
+  #prepare(
+    event: SinkEvent,
+    index: number,
+  ): { outcome: WriteOutcome } | { id: DocumentId; change: DocumentChange } {
+    const result = documentId(event.key, this.#mapping.fieldOf);
+    if ('reason' in result) return { outcome: { kind: 'failed', reason: result.reason } };
+    if (event.op === 'd') return { id: result.id, change: { kind: 'delete', index, event } };
+    if (!event.after) return { outcome: FAILED_NO_ROW };
+    const mapped = this.#mapping.map(event, event.after);
+    if ('reason' in mapped) return { outcome: { kind: 'failed', reason: mapped.reason } };
+    return { id: result.id, change: { kind: 'upsert', index, event, row: mapped.row } };
+  }
+
+  /**
+   * Truncate: every document older than the truncate goes, and a collection-wide marker keeps an
+   * older replayed insert from bringing its row back (until the marker expires like any other).
+   */
+  async #truncate(collection: TargetCollection, event: SinkEvent): Promise<WriteOutcome> {
+    const version: EventVersion = event.version;
+    const marker: CdcMeta = {
+      lsn: version.commitLsn,
+      seq: version.seq,
+      deleted: true,
+      expire_at: new Date(Date.now() + this.#config.delete_retention_ms),
+    };
+    const write: PlannedWrite = {
+      id: TRUNCATE_MARKER_ID,
+      version,
+      model: {
+        updateMany: {
+          filter: { _id: TRUNCATE_MARKER_ID, ...olderThan(version) },
+          update: { $set: { [META]: marker } },
+          upsert: true,
+        },
+      },
+    };
+    try {
+      // A replayed truncate is stale: equal versions count as landed once a write has collided.
+      const floor = storedState((await collection.findOne(idIn([TRUNCATE_MARKER_ID]))) ?? undefined).version;
+      if (!isOlder(floor, version)) return { kind: 'stale' };
+      const [result] = await writeDocuments(collection, [write]);
+      if (result?.kind !== 'applied') return result?.kind === 'failed' ? result : { kind: 'stale' };
+      await collection.deleteMany({ ...idNot(TRUNCATE_MARKER_ID), ...olderThan(version) });
+      return { kind: 'written' };
+    } catch (error) {
+      throw batchFailure(this.name, `cannot truncate ${collection.collectionName}`, error);
+    }
+  }
+}
+
+function startFailure(sink: string, database: string, error: unknown): CdcError {
+  const failure = batchFailure(sink, `cannot prepare database ${database}`, error);
+  return new CdcError('SINK_START_FAILED', failure.message, {
+    retriable: failure.retriable,
+    ...(failure.fix ? { fix: failure.fix } : {}),
+    cause: error,
+  });
+}
+
+/**
+ * A MongoDB sink from its `sinks:` entry (validated here). Settings of the sink runtime that the
+ * pipeline schema adds to the entry (retries and the like) are not the sink's and are left out.
+ * Without a client, it opens its own from `url`, else MONGO_URL, else the local stack's default.
+ */
+export function createMongoSink(
+  config: MongoSinkConfigInput | MongoSinkConfig,
+  options: MongoSinkOptions = {},
+): MongoSink {
+  const own = Object.entries(config).filter(([key]) => Object.hasOwn(mongoSinkSchema.shape, key));
+  const parsed = parseMongoSinkConfig(Object.fromEntries(own));
+  if (options.client) {
+    return new MongoSink(parsed, options.client, { ownsClient: false, ...cleanup(options) });
+  }
+  const url = parsed.url ?? options.env?.MONGO_URL ?? process.env.MONGO_URL ?? STACK_ENV_DEFAULTS.MONGO_URL;
+  const timeout = options.serverSelectionTimeoutMs ?? 8000;
+  const client = new MongoClient(url, {
+    useBigInt64: true,
+    serverSelectionTimeoutMS: timeout,
+    connectTimeoutMS: timeout,
+    appName: `cdc-sink-${parsed.name}`,
+  });
+  return new MongoSink({ ...parsed, url }, client, { ownsClient: true, ...cleanup(options) });
+}
+
+function cleanup(options: MongoSinkOptions): { cleanupIntervalMs?: number } {
+  return options.cleanupIntervalMs === undefined ? {} : { cleanupIntervalMs: options.cleanupIntervalMs };
+}
