@@ -3,13 +3,16 @@ import type { SinkRow } from './sink.ts';
 
 /** What a sink offers `cdc sink verify`: its live records, and what it writes for a source row. */
 export interface VerifiableSink {
-  /** Every live record of one source table (delete markers and bookkeeping excluded). */
-  scan(table: {
-    readonly schema: string;
-    readonly name: string;
-  }): AsyncIterable<{ key: SinkRow; row: SinkRow }>;
-  /** The fields the sink stores for a source row (after its field mapping), with the same key. */
-  project(row: SinkRow): SinkRow;
+  /**
+   * Every live record of one source table (delete markers and bookkeeping excluded), with its key
+   * as the source's key columns (named in `keyColumns`).
+   */
+  scan(
+    table: { readonly schema: string; readonly name: string },
+    keyColumns: readonly string[],
+  ): AsyncIterable<{ key: SinkRow; row: SinkRow }>;
+  /** The fields the sink stores for a source row with this key (after its field mapping). */
+  project(row: SinkRow, key: SinkRow): SinkRow;
 }
 
 export function isVerifiable(sink: unknown): sink is VerifiableSink {
@@ -78,15 +81,17 @@ export async function verifyRows(
   options: { readonly maxListed?: number } = {},
 ): Promise<VerifyReport> {
   const expected = new Map<string, { hash: string; row: SinkRow }>();
+  let keyColumns: readonly string[] = [];
   for await (const { key, row } of source) {
-    const projected = sink.project(row);
+    if (keyColumns.length === 0) keyColumns = Object.keys(key);
+    const projected = sink.project(row, key);
     expected.set(keyText(key), { hash: rowHash(canonicalRow(projected)), row: projected });
   }
   const sourceRows = expected.size;
   const extra: string[] = [];
   const different: Array<{ key: string; fields: string[] }> = [];
   let sinkRows = 0;
-  for await (const { key, row } of sink.scan(table)) {
+  for await (const { key, row } of sink.scan(table, keyColumns)) {
     sinkRows += 1;
     const id = keyText(key);
     const want = expected.get(id);

@@ -5,6 +5,8 @@ import {
   type EventVersion,
   type Sink,
   type SinkEvent,
+  type SinkRow,
+  type VerifiableSink,
   type WriteOutcome,
 } from '@cdc/core';
 import { writeDocuments, type PlannedWrite } from './bulk-writer.ts';
@@ -63,7 +65,7 @@ const FAILED_NO_ROW: WriteOutcome = {
  * Writes each row as the document `_id` = primary key, with the version of its last change in
  * `_cdc` so that every write is guarded: replays and reorderings never move a document backwards.
  */
-export class MongoSink implements Sink {
+export class MongoSink implements Sink, VerifiableSink {
   readonly name: string;
   readonly #config: MongoSinkConfig;
   readonly #client: MongoClient;
@@ -145,9 +147,43 @@ export class MongoSink implements Sink {
   }
 
   #collectionName(event: SinkEvent): string {
-    return this.#config.collection
-      .replaceAll('{table}', event.table.name)
-      .replaceAll('{schema}', event.table.schema);
+    return this.#collectionOf(event.table);
+  }
+
+  #collectionOf(table: { readonly schema: string; readonly name: string }): string {
+    return this.#config.collection.replaceAll('{table}', table.name).replaceAll('{schema}', table.schema);
+  }
+
+  /**
+   * For `cdc sink verify`: the live documents of one table (markers skipped), without `_id` and
+   * the bookkeeping; documents keep their key columns, which give the key.
+   */
+  async *scan(
+    table: { readonly schema: string; readonly name: string },
+    keyColumns: readonly string[],
+  ): AsyncGenerator<{ key: SinkRow; row: SinkRow }> {
+    const collection = this.#client
+      .db(this.#config.database)
+      .collection<TargetDocument>(this.#collectionOf(table), { useBigInt64: true });
+    for await (const doc of collection.find({})) {
+      const row: Record<string, unknown> = { ...doc };
+      const bookkeeping = row[META] as { deleted?: unknown } | undefined;
+      delete row._id;
+      delete row[META];
+      if (bookkeeping?.deleted === true) continue;
+      if (typeof doc._id === 'object' && doc._id !== null && META in doc._id) continue; // the truncate marker
+      const key = Object.fromEntries(
+        keyColumns.map((column) => [column, row[this.#mapping.fieldOf(column)]]),
+      );
+      yield { key, row };
+    }
+  }
+
+  /** What this sink stores for a source row: its field mapping applied. */
+  project(row: SinkRow, key: SinkRow): SinkRow {
+    // The mapping only reads the event's key and unchanged columns.
+    const mapped = this.#mapping.map({ key, unchanged: [] } as unknown as SinkEvent, row);
+    return 'row' in mapped ? mapped.row.fields : row;
   }
 
   #collection(name: string): Promise<TargetCollection> {
