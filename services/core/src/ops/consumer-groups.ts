@@ -53,7 +53,7 @@ export async function rewindGroup(
       })
       .sort((a, b) => a.partition - b.partition);
     try {
-      await admin.setOffsets({ groupId, topic, partitions });
+      await setOffsetsSettled(admin, groupId, topic, partitions);
     } catch (error) {
       // A consumer that joined since the check above.
       if (/no running instances/.test(errorMessage(error))) await refuseActiveGroup(admin, groupId);
@@ -171,6 +171,38 @@ async function committedOffsets(
     for (const { partition, offset } of partitions)
       if (BigInt(offset) >= 0n) out.set(`${topic}/${partition}`, offset);
   return out;
+}
+
+/**
+ * kafkajs' setOffsets returns once its helper consumer fetched, which can be before the group
+ * coordinator has the seeked offsets (seen under load): read them back, and set them again if
+ * they are not there yet, so that a rewind is done when this returns.
+ */
+async function setOffsetsSettled(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: ReadonlyArray<{ partition: number; offset: string }>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    await admin.setOffsets({ groupId, topic, partitions: [...partitions] });
+    for (let check = 0; check < 20; check += 1) {
+      const committed = await committedOffsets(admin, groupId, [topic]);
+      if (partitions.every(({ partition, offset }) => committed.get(`${topic}/${partition}`) === offset))
+        return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (attempt === 3) {
+      throw new CdcError(
+        'REWIND_UNSETTLED',
+        `the offsets of group ${groupId} on ${topic} did not take the new values`,
+        {
+          retriable: true,
+          fix: 'check that nothing else commits for this group (a sink still running elsewhere?) and run the replay again',
+        },
+      );
+    }
+  }
 }
 
 function clamp(value: bigint, low: bigint, high: bigint): bigint {
