@@ -127,7 +127,7 @@ program
   .description(
     'the whole pipeline on the local stack: stack up, the health-care schema, source + processors + sinks, a stream of changes with progress, then where the data landed and a verify (exit 1 on any difference)',
   )
-  .option('--changes <n>', 'how many row changes to write', parseCount, 20_000)
+  .option('--changes <n>', 'how many row changes to write', parseCount, 5_000)
   .option('--settle-seconds <n>', 'how long to wait for the sinks to catch up', parseCount, 180)
   .action(async (options: { changes: number; settleSeconds: number }) => {
     const stack = await loadStack();

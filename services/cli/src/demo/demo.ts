@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import cliProgress from 'cli-progress';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { isVerifiable, readStackEnv, verifyRows, type VerifyReport } from '@cdc/core';
 import { connectionsOf, type PipelineConfig } from '@cdc/pipeline';
@@ -35,6 +36,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const config = await demoPipeline(PIPELINE, env);
   const url = config.source!.database.url;
   await createSchema(env.CDC_PG_URL, url);
+  await createTableTopics(config);
 
   console.log('2. Starting the source, the processors and the sinks');
   const connections = connectionsOf(config);
@@ -90,6 +92,24 @@ async function createSchema(adminUrl: string, url: string): Promise<void> {
     await client.query(await readFile(SCHEMA, 'utf8'));
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * The source creates a table's topic with its first change, and processors wait for their input
+ * topic: created up front, everything can start before the first change is written.
+ */
+async function createTableTopics(config: PipelineConfig): Promise<void> {
+  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const tables = config.source!.tables === 'all' ? [] : config.source!.tables;
+    await admin.createTopics({
+      topics: tables.map((table) => ({ topic: `${DEMO}.${table}` })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
   }
 }
 
