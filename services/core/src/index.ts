@@ -89,3 +89,4 @@ export {
   type RewoundPartition,
 } from './ops/consumer-groups.ts';
 export { readRanges, type PartitionRange, type ReadRangeOptions, type ReadRecord } from './ops/read-range.ts';
+export { parseKeyTemplate, type KeyTemplate, type KeyTemplateWording } from './key-template.ts';

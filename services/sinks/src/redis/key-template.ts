@@ -1,42 +1,13 @@
-import type { SinkEvent } from '@cdc/core';
+import { parseKeyTemplate as parseTemplate, type KeyTemplate, type SinkEvent } from '@cdc/core';
 
-/**
- * A key template such as `patient:{id}`: literal text with `{field}` placeholders filled from the
- * event key. Parsed once into alternating literals and field names, so that building a key is a join.
- */
-export interface KeyTemplate {
-  readonly source: string;
-  /** `literals.length === fields.length + 1`: literals[0] + value0 + literals[1] + ... */
-  readonly literals: readonly string[];
-  readonly fields: readonly string[];
-}
+export type { KeyTemplate };
 
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The parsed template, or a message saying what is wrong with it. */
+/** A row key template: placeholders name key columns, filled from the event key. */
 export function parseKeyTemplate(source: string): KeyTemplate | string {
-  const literals: string[] = [];
-  const fields: string[] = [];
-  let last = 0;
-  for (const match of source.matchAll(PLACEHOLDER)) {
-    const name = match[1] ?? '';
-    if (!FIELD_NAME.test(name)) {
-      return `{${name}} is not a field name; placeholders are {field} with a key column name inside`;
-    }
-    literals.push(source.slice(last, match.index));
-    fields.push(name);
-    last = match.index + match[0].length;
-  }
-  literals.push(source.slice(last));
-  // Braces left over after removing placeholders are unbalanced: a typo, not a literal.
-  if (literals.some((text) => text.includes('{') || text.includes('}'))) {
-    return 'has an unbalanced { or }; write placeholders as {field}';
-  }
-  if (fields.length === 0) {
-    return "must reference at least one key field, such as 'patient:{id}' (else every row shares one key)";
-  }
-  return { source, literals, fields };
+  return parseTemplate(source, {
+    placeholder: 'a key column name',
+    noField: "must reference at least one key field, such as 'patient:{id}' (else every row shares one key)",
+  });
 }
 
 /** A key part as text: the same value always gives the same key, whatever its decoded type. */
