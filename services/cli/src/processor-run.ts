@@ -1,3 +1,4 @@
+import { untilSignalled } from './until-signalled.ts';
 import { errorMessage } from '@cdc/core';
 import { runProcessor, type ProcessorEvent } from '@cdc/processor';
 import { findProcessor, loadPipelineConfig } from '@cdc/pipeline';
@@ -30,27 +31,10 @@ export async function runProcessorCommand(
   if (handle.healthPort !== undefined) {
     console.log(`health: http://127.0.0.1:${handle.healthPort}/health, /ready, /status`);
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      console.error(`${signal} again: exiting without waiting`);
-      process.exit(1);
-    }
-    console.log(`${signal}: stopping after the batch in hand ...`);
-    void handle.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    await handle.done;
-    const { consumed, forwarded, deadLettered } = handle.runtime.counters;
-    console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);
-    return 0;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  await untilSignalled(handle, 'stopping after the batch in hand ...');
+  const { consumed, forwarded, deadLettered } = handle.runtime.counters;
+  console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);
+  return 0;
 }
 
 function print(event: ProcessorEvent): void {

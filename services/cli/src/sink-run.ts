@@ -1,3 +1,4 @@
+import { untilSignalled } from './until-signalled.ts';
 import { errorMessage, type SinkRuntimeEvent } from '@cdc/core';
 import { connectionsOf, findSink, loadPipelineConfig } from '@cdc/pipeline';
 import { runSink } from '@cdc/sinks';
@@ -26,29 +27,12 @@ export async function runSinkCommand(
   if (handle.healthPort !== undefined) {
     console.log(`health: http://127.0.0.1:${handle.healthPort}/health, /ready, /status`);
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      console.error(`${signal} again: exiting without waiting`);
-      process.exit(1);
-    }
-    console.log(`${signal}: stopping after the batch in hand ...`);
-    void handle.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    await handle.done;
-    const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
-    console.log(
-      `stopped: ${written} written, ${stale} stale (already there), ${skipped} kept by policy, ${failed} dead-lettered, ${conflicts} conflicts`,
-    );
-    return 0;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  await untilSignalled(handle, 'stopping after the batch in hand ...');
+  const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
+  console.log(
+    `stopped: ${written} written, ${stale} stale (already there), ${skipped} kept by policy, ${failed} dead-lettered, ${conflicts} conflicts`,
+  );
+  return 0;
 }
 
 function print(event: SinkRuntimeEvent): void {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { untilSignalled } from './until-signalled.ts';
 import { errorMessage } from '@cdc/core';
 import { missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
 import { loadAndShowSourceConfig } from './source-config.ts';
@@ -26,25 +27,8 @@ export async function runSourceCommand(
     onEvent: print,
   });
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      console.error(`${signal} again: exiting without waiting`);
-      process.exit(1);
-    }
-    console.log(`${signal}: stopping ...`);
-    void handle.stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    await handle.done;
-    return 0;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  await untilSignalled(handle, 'stopping ...');
+  return 0;
 }
 
 const RELAUNCHED = 'CDC_SOURCE_RELAUNCHED';
