@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { CdcError } from './errors.ts';
+import { STACK_ENV_DEFAULTS, kafkaBrokerList } from './stack-env.ts';
 
 /** Where a setting is inside a configuration: keys and list indexes. */
 export type ConfigPath = readonly PropertyKey[];
@@ -126,3 +127,31 @@ function unwrap(schema: z.ZodType): z.ZodType[] {
   if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(unwrap);
   return [schema];
 }
+
+/** Error option of every settings mapping: a scalar where a section belongs gets plain words. */
+export const MAPPING_ERROR = {
+  error: (issue: { code: string }) =>
+    issue.code === 'invalid_type' ? 'must be a mapping of settings' : undefined,
+};
+
+/** A group of settings; left out, it takes all its defaults. */
+export function settingsSection<T extends z.ZodRawShape>(description: string, shape: T) {
+  return z
+    .strictObject(shape, MAPPING_ERROR)
+    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>)
+    .describe(description);
+}
+
+const broker = z
+  .string()
+  .trim()
+  .regex(/^[^,\s:]+:\d+$/, 'must be host:port such as 127.0.0.1:59092');
+
+/** Kafka bootstrap servers: a list or a comma-separated string, the local stack's by default. */
+export const brokersSetting = z
+  .preprocess(
+    (value) => (typeof value === 'string' ? value.split(',') : value),
+    z.array(broker).min(1, 'must name at least one broker'),
+  )
+  .default(kafkaBrokerList(STACK_ENV_DEFAULTS))
+  .describe('Bootstrap servers: a list or a comma-separated string of host:port (env KAFKA_BROKERS)');

@@ -23,10 +23,13 @@ export {
 export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
 export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
 export {
+  MAPPING_ERROR,
+  brokersSetting,
   describeIssues,
   formatConfigPath,
   knownKeys,
   readYamlFile,
+  settingsSection,
   type ConfigPath,
   type IssueContext,
   type YamlFile,

@@ -2,9 +2,11 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import {
   CdcError,
+  MAPPING_ERROR,
+  brokersSetting,
+  settingsSection,
   STACK_ENV_DEFAULTS,
   describeIssues,
-  kafkaBrokerList,
   readYamlFile,
   redactUrl,
   stackEnvSchema,
@@ -19,23 +21,6 @@ type Env = Record<string, string | undefined>;
 const topic = z
   .string({ error: 'must be a Kafka topic name' })
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1 to 249 of a-z A-Z 0-9 . _ - (a Kafka topic name)');
-
-const broker = z
-  .string()
-  .trim()
-  .regex(/^[^,\s:]+:\d+$/, 'must be host:port such as 127.0.0.1:59092');
-
-const mapping = {
-  error: (issue: { code: string }) =>
-    issue.code === 'invalid_type' ? 'must be a mapping of settings' : undefined,
-};
-
-function section<T extends z.ZodRawShape>(description: string, shape: T) {
-  return z
-    .strictObject(shape, mapping)
-    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>)
-    .describe(description);
-}
 
 /**
  * Exactly-once is the default: on the demo pipeline it cost less than a third of the
@@ -73,7 +58,7 @@ const validator = z
         .describe('A validator: valid events pass unchanged, invalid ones go to <input>.dlq'),
       rules: rulesSchema,
     },
-    mapping,
+    MAPPING_ERROR,
   )
   .describe('Validator');
 
@@ -86,7 +71,7 @@ const transformer = z
         .describe('A transformer: applies its steps and registers the derived schema'),
       steps: stepsSchema,
     },
-    mapping,
+    MAPPING_ERROR,
   )
   .describe('Transformer');
 
@@ -100,26 +85,20 @@ const processor = z
 const fields = z.strictObject(
   {
     source: sourceConfigSchema.optional().describe('The PostgreSQL source (see the source settings)'),
-    kafka: section('Kafka, for processors and sinks', {
-      brokers: z
-        .preprocess(
-          (value) => (typeof value === 'string' ? value.split(',') : value),
-          z.array(broker).min(1, 'must name at least one broker'),
-        )
-        .default(kafkaBrokerList(STACK_ENV_DEFAULTS))
-        .describe('Bootstrap servers: a list or a comma-separated string of host:port (env KAFKA_BROKERS)'),
+    kafka: settingsSection('Kafka, for processors and sinks', {
+      brokers: brokersSetting,
     }),
-    registry: section('Schema registry, for processors and sinks', {
+    registry: settingsSection('Schema registry, for processors and sinks', {
       url: stackEnvSchema.shape.SCHEMA_REGISTRY_URL.default(STACK_ENV_DEFAULTS.SCHEMA_REGISTRY_URL).describe(
         'Confluent-compatible schema registry base URL (env SCHEMA_REGISTRY_URL)',
       ),
     }),
-    redis: section('Redis, for enrichment lookups', {
+    redis: settingsSection('Redis, for enrichment lookups', {
       url: stackEnvSchema.shape.REDIS_URL.default(STACK_ENV_DEFAULTS.REDIS_URL).describe(
         'Redis URL (env REDIS_URL); its password is never printed',
       ),
     }),
-    mongo: section('MongoDB, for MongoDB sinks', {
+    mongo: settingsSection('MongoDB, for MongoDB sinks', {
       url: stackEnvSchema.shape.MONGO_URL.default(STACK_ENV_DEFAULTS.MONGO_URL).describe(
         'MongoDB URL (env MONGO_URL); its password is never printed',
       ),
@@ -133,7 +112,7 @@ const fields = z.strictObject(
       .default([])
       .describe('Sinks, each writing the change events of its topics to a target'),
   },
-  mapping,
+  MAPPING_ERROR,
 );
 
 interface ProcessorLinks {

@@ -2,10 +2,12 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import {
   CdcError,
+  MAPPING_ERROR,
+  brokersSetting,
+  settingsSection,
   STACK_ENV_DEFAULTS,
   describeIssues,
   formatConfigPath,
-  kafkaBrokerList,
   readYamlFile,
   redactUrl,
   stackEnvSchema,
@@ -34,11 +36,6 @@ const tableName = z
     'schema and table names are at most 63 bytes in PostgreSQL',
   );
 
-const broker = z
-  .string()
-  .trim()
-  .regex(/^[^,\s:]+:\d+$/, 'must be host:port such as 127.0.0.1:59092');
-
 // 120 = Kafka's 249-character topic limit minus room for `.<schema>.<table>` at 63 bytes each.
 const topicPart = z
   .string()
@@ -47,26 +44,12 @@ const topicPart = z
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 const SLOT_RULE = '1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)';
 
-// For every section: a scalar where a section belongs gets a plain-words message.
-const mapping = {
-  error: (issue: { code: string }) =>
-    issue.code === 'invalid_type' ? 'must be a mapping of settings' : undefined,
-};
-
-// A group of settings; left out, it takes all its defaults.
-function section<T extends z.ZodRawShape>(description: string, shape: T) {
-  return z
-    .strictObject(shape, mapping)
-    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>)
-    .describe(description);
-}
-
 const fields = z.strictObject(
   {
     name: topicPart
       .default('cdc')
       .describe('Source name: the prefix of its topics <name>.<schema>.<table>, its slot and publication'),
-    database: section('The database to capture', {
+    database: settingsSection('The database to capture', {
       url: stackEnvSchema.shape.CDC_PG_URL.default(STACK_ENV_DEFAULTS.CDC_PG_URL).describe(
         'PostgreSQL URL of a role with REPLICATION (env CDC_PG_URL); its password is never printed',
       ),
@@ -88,7 +71,7 @@ const fields = z.strictObject(
       .regex(SLOT_NAME, `must be ${SLOT_RULE}`)
       .optional()
       .describe('Logical replication slot (pgoutput); created if missing (default <name>_slot)'),
-    snapshot: section('Initial copy of the tables', {
+    snapshot: settingsSection('Initial copy of the tables', {
       mode: z
         .enum(['initial', 'never', 'initial_only', 'when_needed'], {
           error: 'must be one of initial, never, initial_only, when_needed',
@@ -105,35 +88,29 @@ const fields = z.strictObject(
         .default(10_000)
         .describe('Rows read per snapshot query'),
     }),
-    heartbeat: section('Heartbeats', {
+    heartbeat: settingsSection('Heartbeats', {
       intervalMs: z
         .int('must be a whole number of milliseconds')
         .refine((ms) => ms === 0 || (ms >= 100 && ms <= 3_600_000), 'must be 0 (off) or 100 to 3600000')
         .default(10_000)
         .describe('Keeps the slot advancing while captured tables are idle; 0 disables'),
     }),
-    keyless: section('Tables without a primary key', {
+    keyless: settingsSection('Tables without a primary key', {
       allow: z
         .array(tableName)
         .default([])
         .describe("'schema.table' names captured without a primary key (they need REPLICA IDENTITY FULL)"),
     }),
-    kafka: section('Kafka', {
-      brokers: z
-        .preprocess(
-          (value) => (typeof value === 'string' ? value.split(',') : value),
-          z.array(broker).min(1, 'must name at least one broker'),
-        )
-        .default(kafkaBrokerList(STACK_ENV_DEFAULTS))
-        .describe('Bootstrap servers: a list or a comma-separated string of host:port (env KAFKA_BROKERS)'),
+    kafka: settingsSection('Kafka', {
+      brokers: brokersSetting,
     }),
-    registry: section('Schema registry', {
+    registry: settingsSection('Schema registry', {
       url: stackEnvSchema.shape.SCHEMA_REGISTRY_URL.default(STACK_ENV_DEFAULTS.SCHEMA_REGISTRY_URL).describe(
         'Confluent-compatible schema registry base URL (env SCHEMA_REGISTRY_URL)',
       ),
     }),
   },
-  mapping,
+  MAPPING_ERROR,
 );
 
 /** The source's configuration: one schema, from which parsing, defaults and docs derive. */
