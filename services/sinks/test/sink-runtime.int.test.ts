@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, SinkRuntime, kafkaBrokerList } from '@cdc/core';
+import { DLQ_HEADERS, SinkRuntime, kafkaBrokerList, type Sink } from '@cdc/core';
 import { Stack } from '@cdc/stack';
 import {
   ChangeEventWriter,
@@ -12,26 +13,43 @@ import {
   readTopic,
   waitFor,
 } from '@cdc/testkit';
+import { createMongoSink } from '../src/mongo/index.ts';
 import { createRedisSink } from '../src/redis/index.ts';
 
-// The sink runtime around a real sink (Redis): poison records become dead letters while the rest
-// land, offsets are committed only after the write, and a target that goes away for 30 s is
-// waited for: nothing is lost, nothing is dead-lettered.
+// The sink runtime around real sinks: poison records become dead letters while the rest land,
+// offsets are committed only after the write, and a target server that goes away for 30 s is
+// waited for (Redis and the MongoDB-wire server alike): nothing is lost, nothing is dead-lettered.
 
 const iso = isolate('sink_runtime');
 const redis = new Redis(iso.env.REDIS_URL, { maxRetriesPerRequest: null });
 redis.on('error', () => undefined); // the outage below is on purpose
+const mongo = new MongoClient(iso.env.MONGO_URL, { serverSelectionTimeoutMS: 60_000 });
 const admin = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).admin();
 
-function runtimeFor(topic: string, name: string): SinkRuntime {
+function redisSink(topic: string, name: string): Sink {
+  return createRedisSink({
+    kind: 'redis',
+    name,
+    topics: [topic],
+    url: iso.env.REDIS_URL,
+    key: `${iso.redisKey(name)}:{id}`,
+  });
+}
+
+function mongoSink(topic: string, name: string): Sink {
+  return createMongoSink({
+    kind: 'mongodb',
+    name,
+    topics: [topic],
+    url: iso.env.MONGO_URL,
+    database: iso.mongoDatabase(),
+    collection: name,
+  });
+}
+
+function runtimeFor(topic: string, name: string, sink: Sink = redisSink(topic, name)): SinkRuntime {
   return new SinkRuntime({
-    sink: createRedisSink({
-      kind: 'redis',
-      name,
-      topics: [topic],
-      url: iso.env.REDIS_URL,
-      key: `${iso.redisKey(name)}:{id}`,
-    }),
+    sink,
     topics: [topic],
     brokers: kafkaBrokerList(iso.env),
     registryUrl: iso.env.SCHEMA_REGISTRY_URL,
@@ -47,10 +65,11 @@ async function committed(groupId: string, topic: string): Promise<number> {
 beforeAll(() => admin.connect());
 afterAll(async () => {
   redis.disconnect();
+  await mongo.close();
   await admin.disconnect();
 });
 
-describe('sink runtime with the Redis sink', () => {
+describe('sink runtime with real sinks', () => {
   it('dead-letters a poison record with its reason while the rest land, and commits after the writes', async () => {
     const topic = iso.topic('cdc.public.patients');
     const writer = new ChangeEventWriter(iso.env, topic, patientShape(iso.id));
@@ -83,39 +102,71 @@ describe('sink runtime with the Redis sink', () => {
     }
   });
 
-  it('waits for a target stopped for 30 s, then writes everything: nothing lost, nothing dead-lettered', async () => {
-    const topic = iso.topic('cdc.public.outage');
-    const writer = new ChangeEventWriter(iso.env, topic, patientShape(iso.id));
-    await writer.connect(2);
-    const runtime = runtimeFor(topic, 'outage');
-    await runtime.start();
-    const stack = new Stack();
-    const server = stack.components.find((c) => c.name === 'redis');
-    try {
-      await writer.write([{ op: 'c', row: patientRow({ id: 1, mrn: 'before' }) }]);
-      await waitFor('the first write', async () => runtime.counters.written >= 1, 30_000);
+  interface OutageTarget {
+    readonly component: 'redis' | 'mongo';
+    readonly sink: (topic: string, name: string) => Sink;
+    /** The mrn column of every row the target holds (delete markers are not rows). */
+    readonly stored: (name: string) => Promise<string[]>;
+    readonly error: RegExp;
+  }
+  const outageTargets: OutageTarget[] = [
+    {
+      component: 'redis',
+      sink: redisSink,
+      stored: async (name) => {
+        const keys = await redis.keys(`${iso.redisKey(name)}:[0-9]*`);
+        const rows = keys.filter((key) => !key.endsWith(':cdc'));
+        return (await Promise.all(rows.map((key) => redis.hget(key, 'mrn')))).filter((mrn) => mrn !== null);
+      },
+      error: /redis|ECONNREFUSED|connect/i,
+    },
+    {
+      component: 'mongo',
+      sink: mongoSink,
+      stored: async (name) => {
+        const rows = mongo.db(iso.mongoDatabase()).collection(name).find({ '_cdc.deleted': { $ne: true } });
+        return (await rows.toArray()).map((row) => String(row.mrn));
+      },
+      error: /mongo|ECONNREFUSED|connect|server selection/i,
+    },
+  ];
 
-      expect(await server?.stop()).toBe('stopped');
-      const stoppedAt = Date.now();
-      for (let id = 2; id <= 50; id += 1)
-        await writer.write([{ op: 'c', row: patientRow({ id, mrn: `during ${id}` }) }]);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
-      expect(runtime.counters.retries).toBeGreaterThan(0);
-      expect(runtime.counters.written).toBe(1);
-      expect(runtime.metrics().lastError).toMatch(/redis|ECONNREFUSED|connect/i);
-      await stack.up();
+  it.each(outageTargets)(
+    '$component: waits for a target stopped for 30 s, then writes everything: nothing lost, nothing dead-lettered',
+    async (target) => {
+      const name = `outage_${target.component}`;
+      const topic = iso.topic(`cdc.public.${name}`);
+      const writer = new ChangeEventWriter(iso.env, topic, patientShape(iso.id));
+      await writer.connect(2);
+      const runtime = runtimeFor(topic, name, target.sink(topic, name));
+      await runtime.start();
+      const stack = new Stack();
+      const server = stack.components.find((c) => c.name === target.component);
+      try {
+        await writer.write([{ op: 'c', row: patientRow({ id: 1, mrn: 'before 1' }) }]);
+        await waitFor('the first write', async () => runtime.counters.written >= 1, 30_000);
 
-      await waitFor('every write after the outage', async () => runtime.counters.written >= 50, 60_000);
-      expect(runtime.counters.failed).toBe(0);
-      const stored = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => redis.hget(`${iso.redisKey('outage')}:${i + 1}`, 'mrn')),
-      );
-      expect(stored.filter((mrn) => mrn !== null)).toHaveLength(50);
-      expect(await committed(runtime.groupId, topic)).toBe(50);
-    } finally {
-      await stack.up(); // whatever happened above, leave the stack whole for the next test file
-      await runtime.stop();
-      await writer.close();
-    }
-  }, 150_000);
+        expect(await server?.stop()).toBe('stopped');
+        const stoppedAt = Date.now();
+        for (let id = 2; id <= 50; id += 1)
+          await writer.write([{ op: 'c', row: patientRow({ id, mrn: `during ${id}` }) }]);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
+        expect(runtime.counters.retries).toBeGreaterThan(0);
+        expect(runtime.counters.written).toBe(1);
+        expect(runtime.metrics().lastError).toMatch(target.error);
+        await stack.up();
+
+        await waitFor('every write after the outage', async () => runtime.counters.written >= 50, 60_000);
+        expect(runtime.counters.failed).toBe(0);
+        const expected = ['before 1', ...Array.from({ length: 49 }, (_, i) => `during ${i + 2}`)];
+        expect((await target.stored(name)).sort()).toEqual(expected.sort());
+        expect(await committed(runtime.groupId, topic)).toBe(50);
+      } finally {
+        await stack.up(); // whatever happened above, leave the stack whole for the next test file
+        await runtime.stop();
+        await writer.close();
+      }
+    },
+    150_000,
+  );
 });
