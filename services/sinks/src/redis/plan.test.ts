@@ -4,7 +4,7 @@ import { event } from '../../test/conformance.ts';
 import { parseBookkeeping } from './bookkeeping.ts';
 import { hashFormat, jsonFormat, type RecordFormat } from './format.ts';
 import { plan, type Decision, type PlanSettings } from './plan.ts';
-import { changedFields, hashFingerprint, type RecordState, type TargetField } from './record.ts';
+import { changedFields, digest, hashFingerprint, type RecordState, type TargetField } from './record.ts';
 
 const NONE: RecordState = {
   version: null,
@@ -85,6 +85,27 @@ describe('deciding a write', () => {
       if (format === hashFormat) expect(row).not.toHaveProperty('name');
       else expect(row.name).toBeNull();
     }
+  });
+
+  it('sets only the fields whose bytes change, against a record as read from Redis too', () => {
+    const insert = written(decide(event('c', 1, { name: 'Ada', city: 'Nîmes', visits: 1 }), NONE));
+    // The hash as HGETALL returns it (Buffers), with our bookkeeping.
+    const read = hashFormat.found(
+      [...(insert.next.target ?? [])].flatMap(([name, field]) => [Buffer.from(name), Buffer.from(field.raw)]),
+    );
+    const state: RecordState = { ...insert.next, ...read };
+    const update = written(decide(event('u', 1, { name: 'Ada', city: 'Nîmes', visits: 2 }), state));
+    const [nset] = update.args.slice(7, 8);
+    expect(nset).toBe('1');
+    expect(update.args.slice(9, 11)).toEqual(['visits', '2']);
+    expect(fields(update.next)).toMatchObject({ id: '1', name: 'Ada', city: 'Nîmes', visits: '2' });
+    // The bookkeeping keeps a digest of every field, taken of the same bytes.
+    expect(update.next.digests).toEqual(
+      new Map([...(update.next.target ?? [])].map(([name, field]) => [name, digest(field.raw)])),
+    );
+    expect(update.next.fingerprint).toBe(
+      hashFingerprint(new Map([...(update.next.target ?? [])].map(([n, f]) => [n, { ...f }]))),
+    );
   });
 
   it('sees no conflict on a record it never wrote, nor on a row whose TTL expired', () => {

@@ -6,6 +6,7 @@ import {
   EMPTY_TARGET,
   changedFields,
   fieldDigest,
+  sameRaw,
   targetRow,
   type RecordState,
   type Target,
@@ -155,6 +156,10 @@ function upsertOf(event: SinkEvent, state: RecordState, settings: PlanSettings, 
     } else if (field === null) {
       if (next.delete(name)) removed.push(name);
     } else {
+      // Most columns of an update hold what the record holds: the record's field stays (with its
+      // digest taken already), and the script leaves it alone.
+      const current = next.get(name);
+      if (current !== undefined && sameRaw(current.raw, field.raw)) continue;
       next.set(name, field);
       set.push(field);
     }

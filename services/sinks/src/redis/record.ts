@@ -13,6 +13,8 @@ export interface TargetField {
   readonly raw: string | Buffer;
   /** The value as reported in conflicts: hash text, or the parsed JSON value. */
   readonly value: unknown;
+  /** fieldDigest's cache: a field is digested once however many events of a batch carry it forward. */
+  digest?: string;
 }
 
 /** Fields by name, in the target's order. */
@@ -38,16 +40,15 @@ export function digest(raw: string | Buffer): string {
   return hash('sha1', raw, 'hex').slice(0, 16);
 }
 
-// A field is digested once however many events of a batch carry it forward.
-const digests = new WeakMap<TargetField, string>();
-
 export function fieldDigest(field: TargetField): string {
-  let value = digests.get(field);
-  if (value === undefined) {
-    value = digest(field.raw);
-    digests.set(field, value);
-  }
-  return value;
+  return (field.digest ??= digest(field.raw));
+}
+
+/** Whether two fields hold the same bytes (a hash field read is a Buffer, one we make is text). */
+export function sameRaw(a: string | Buffer, b: string | Buffer): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  const bytes = (raw: string | Buffer) => (typeof raw === 'string' ? Buffer.from(raw) : raw);
+  return bytes(a).equals(bytes(b));
 }
 
 const NUL = Buffer.from([0]);
