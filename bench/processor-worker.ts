@@ -3,7 +3,13 @@
 // the parent's event production and bookkeeping do not share its event loop.
 import { readFileSync } from 'node:fs';
 import { silenceKnownKafkajsWarnings } from '@cdc/core';
-import { runProcessor, type ProcessorConnections, type ProcessorSpec } from '@cdc/processor';
+import {
+  ProcessorRuntime,
+  runProcessor,
+  type ProcessorConnections,
+  type ProcessorHandle,
+  type ProcessorSpec,
+} from '@cdc/processor';
 import type { EventHandler } from '../services/processor/src/runtime/handler.ts';
 import { TransformerHandler } from '../services/processor/src/runtime/transformer-handler.ts';
 import { ValidatorHandler } from '../services/processor/src/runtime/validator-handler.ts';
@@ -14,6 +20,11 @@ export interface WorkerInput {
   readonly groupId: string;
   /** Records in the input topic: the run is over once this many are consumed. */
   readonly expected: number;
+  /**
+   * Instead of the spec's handler, one that forwards every record's bytes untouched: the same
+   * runtime (consumer group, produce, offsets, spans) with no decoding or rules, its ceiling.
+   */
+  readonly passThrough?: boolean;
 }
 
 export interface WorkerReport {
@@ -68,9 +79,35 @@ for (const handler of [ValidatorHandler.prototype, TransformerHandler.prototype]
   };
 }
 
+const passThrough: EventHandler = {
+  handleBatch: (events) => {
+    firstBatchAtMs ??= Date.now();
+    firstBatchCpu ??= process.cpuUsage();
+    return Promise.resolve(events.map((event) => ({ kind: 'forward', key: event.key, value: event.value })));
+  },
+};
+
+/** The spec's runtime around the pass-through handler, started as runProcessor starts its own. */
+async function runPassThrough(): Promise<Pick<ProcessorHandle, 'runtime' | 'stop' | 'done'>> {
+  const { spec } = input;
+  const runtime = new ProcessorRuntime({
+    name: spec.name,
+    input: spec.input,
+    output: spec.output,
+    delivery: spec.delivery,
+    brokers: input.connections.brokers,
+    handler: passThrough,
+    groupId: input.groupId,
+  });
+  await runtime.start();
+  return { runtime, stop: () => runtime.stop(), done: runtime.done };
+}
+
 silenceKnownKafkajsWarnings();
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
-const handle = await runProcessor(input.spec, input.connections, { groupId: input.groupId });
+const handle = input.passThrough
+  ? await runPassThrough()
+  : await runProcessor(input.spec, input.connections, { groupId: input.groupId });
 send({ kind: 'started' });
 
 let doneAtMs: number | undefined;
