@@ -88,17 +88,17 @@ describe('deciding a write', () => {
   });
 
   it('sets only the fields whose bytes change, against a record as read from Redis too', () => {
-    const insert = written(decide(event('c', 1, { name: 'Ada', city: 'Nîmes', visits: 1 }), NONE));
+    const insert = written(decide(event('c', 1, { name: 'Ada', email: 'ada@x', visits: 1 }), NONE));
     // The hash as HGETALL returns it (Buffers), with our bookkeeping.
     const read = hashFormat.found(
       [...(insert.next.target ?? [])].flatMap(([name, field]) => [Buffer.from(name), Buffer.from(field.raw)]),
     );
     const state: RecordState = { ...insert.next, ...read };
-    const update = written(decide(event('u', 1, { name: 'Ada', city: 'Nîmes', visits: 2 }), state));
+    const update = written(decide(event('u', 1, { name: 'Ada', email: 'ada@x', visits: 2 }), state));
     const [nset] = update.args.slice(7, 8);
     expect(nset).toBe('1');
     expect(update.args.slice(9, 11)).toEqual(['visits', '2']);
-    expect(fields(update.next)).toMatchObject({ id: '1', name: 'Ada', city: 'Nîmes', visits: '2' });
+    expect(fields(update.next)).toMatchObject({ id: '1', name: 'Ada', email: 'ada@x', visits: '2' });
     // The bookkeeping keeps a digest of every field, taken of the same bytes.
     expect(update.next.digests).toEqual(
       new Map([...(update.next.target ?? [])].map(([name, field]) => [name, digest(field.raw)])),

@@ -8,6 +8,7 @@ import { withTimeout } from '../health.ts';
 import { requireProgram } from '../tools.ts';
 import { VERSIONS } from '../versions.ts';
 import { DaemonComponent, type LaunchCommand } from './daemon-component.ts';
+import { removeEmptyDatabases } from './ferretdb-files.ts';
 
 const MODULE = 'github.com/FerretDB/FerretDB';
 
@@ -80,11 +81,15 @@ export class MongoComponent extends DaemonComponent {
     await rm(source, { recursive: true, force: true });
   }
 
-  protected async prepareLaunch(): Promise<LaunchCommand> {
+  protected async prepareLaunch(progress: Progress): Promise<LaunchCommand> {
     const sqlite = join(this.dataDir(), 'sqlite');
     const state = join(this.dataDir(), 'state');
     await mkdir(sqlite, { recursive: true });
     await mkdir(state, { recursive: true });
+    for (const file of await removeEmptyDatabases(sqlite))
+      progress(
+        `removed ${file}: a database file with no table (left by a crash), which stops FerretDB from starting`,
+      );
     return {
       command: this.binary(),
       args: [
