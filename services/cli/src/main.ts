@@ -136,6 +136,27 @@ program
     process.exitCode = await runDemo(options);
   });
 
+program
+  .command('run')
+  .description(
+    'run one service of the pipeline file until SIGTERM/SIGINT, one process per service in production: `source`, or a processor or sink by name (as cdc source run, cdc processor run <name>, cdc sink run <name>)',
+  )
+  .argument('<service>', "'source', or the name of a processor or a sink in the pipeline file")
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .option(
+    '--health-port <port>',
+    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+    parsePort,
+  )
+  .option(
+    '--group <id>',
+    'consumer group of a processor or sink (default: its own); instances sharing it split the partitions',
+  )
+  .action(async (service: string, options: { config: string; healthPort?: number; group?: string }) => {
+    const { runServiceCommand } = await import('./service-run.ts');
+    process.exitCode = await runServiceCommand(options.config, service, options);
+  });
+
 const processorCommand = program
   .command('processor')
   .description(

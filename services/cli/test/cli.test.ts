@@ -27,14 +27,27 @@ describe('cdc command line', () => {
       ['source', 'check'],
       ['source', 'run'],
       ['start'],
+      ['demo'],
+      ['run'],
+      ['processor'],
+      ['processor', 'run'],
+      ['sink'],
+      ['sink', 'run'],
+      ['sink', 'verify'],
+      ['sink', 'replay'],
+      ['config'],
+      ['config', 'check'],
+      ['dlq'],
+      ['dlq', 'list'],
+      ['dlq', 'redrive'],
     ]) {
       const result = cdc([...command, '--help']);
       expect(result.status, `cdc ${command.join(' ')} --help`).toBe(0);
       expect(result.stdout).toMatch(/^Usage: cdc/);
     }
     expect(cdc(['stack', '--help']).stdout).toContain('CDC_STACK_PG_PORT');
-    // A dozen Node starts: seconds on a busy 2-core machine.
-  }, 30_000);
+    // Two dozen Node starts: seconds on a busy 2-core machine.
+  }, 60_000);
 
   it('prints the connection variables so that a shell can eval them', () => {
     const result = cdc(['stack', 'env']);
@@ -58,6 +71,16 @@ describe('cdc command line', () => {
     expect(result.stderr).toContain(
       'CDC_STACK_REDIS_PORT=80: must be a port number from 1024 to 65535 (unset it to use 56379)',
     );
+  });
+
+  it('runs a service by name, and names the services there are when there is none by that name', () => {
+    const result = cdc(['run', 'validate-patient', '-c', 'connectors/health-care.yaml']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("no service named 'validate-patient' in the pipeline");
+    expect(result.stderr).toMatch(/use one of: source, validate-patients, transform-patients, /);
+    const source = cdc(['run', 'source', '--group', 'g', '-c', 'connectors/health-care.yaml']);
+    expect(source.status).toBe(1);
+    expect(source.stderr).toContain('--group applies to processors and sinks, not to the source');
   });
 
   it('explains an unknown command', () => {

@@ -3,11 +3,13 @@ export {
   describePipelineConfig,
   connectionsOf,
   findProcessor,
+  findService,
   findSink,
   loadPipelineConfig,
   parsePipelineConfig,
   pipelineSchema,
   type PipelineConfig,
+  type PipelineService,
   type PipelineSinkConfig,
   type ProcessorConfig,
 } from './pipeline-config.ts';

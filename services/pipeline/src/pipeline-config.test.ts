@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CdcError } from '@cdc/core';
-import { findProcessor, loadPipelineConfig, parsePipelineConfig } from './pipeline-config.ts';
+import { findProcessor, findService, loadPipelineConfig, parsePipelineConfig } from './pipeline-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cdc-pipeline-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,6 +132,23 @@ describe('pipeline configuration', () => {
     await expect(loadPipelineConfig(file, {})).rejects.toThrow(/broken\.yaml:2:1: invalid YAML/);
     await expect(loadPipelineConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(
       /missing\.yaml not found/,
+    );
+  });
+
+  it('finds a service for cdc run by name: the source, a processor or a sink', async () => {
+    const demo = await loadPipelineConfig(repo('connectors/health-care.yaml'), {});
+    expect(findService(demo, 'source')).toEqual({ kind: 'source' });
+    expect(findService(demo, 'validate-patients')).toMatchObject({
+      kind: 'processor',
+      config: { name: 'validate-patients' },
+    });
+    const sink = demo.sinks[0]!;
+    expect(findService(demo, sink.name)).toMatchObject({ kind: 'sink', config: { name: sink.name } });
+    expect(() => findService(demo, 'validate-patient')).toThrow(
+      expect.objectContaining({
+        code: 'UNKNOWN_SERVICE',
+        fix: expect.stringMatching(/^use one of: source, validate-patients, .*redis/) as unknown,
+      }),
     );
   });
 

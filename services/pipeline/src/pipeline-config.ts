@@ -283,6 +283,35 @@ export function findSink(config: PipelineConfig, name: string): PipelineSinkConf
   return found;
 }
 
+/** A service of the pipeline, as `cdc run <service>` names it. */
+export type PipelineService =
+  | { readonly kind: 'source' }
+  | { readonly kind: 'processor'; readonly config: ProcessorConfig }
+  | { readonly kind: 'sink'; readonly config: PipelineSinkConfig };
+
+/**
+ * The service `name` denotes: `source` is always the source; any other name is a processor's or a
+ * sink's (names are unique across both, see the schema).
+ */
+export function findService(config: PipelineConfig, name: string): PipelineService {
+  if (name === 'source') return { kind: 'source' };
+  const processor = config.processors.find((p) => p.name === name);
+  if (processor) return { kind: 'processor', config: processor };
+  const sink = config.sinks.find((s) => s.name === name);
+  if (sink) return { kind: 'sink', config: sink };
+  const known = [
+    ...(config.source ? ['source'] : []),
+    ...config.processors.map((p) => p.name),
+    ...config.sinks.map((s) => s.name),
+  ];
+  throw new CdcError('UNKNOWN_SERVICE', `no service named '${name}' in the pipeline`, {
+    fix:
+      known.length > 0
+        ? `use one of: ${known.join(', ')}`
+        : 'declare a source:, processors: or sinks: section in the pipeline file',
+  });
+}
+
 /** The addresses processors and sinks connect to. */
 export function connectionsOf(config: PipelineConfig) {
   return {

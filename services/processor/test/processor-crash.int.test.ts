@@ -43,8 +43,9 @@ writeFileSync(
   }),
 );
 
-function startProcessor(): { process: CliProcess; running: Promise<void> } {
-  const started = startCli(['processor', 'run', name, '-c', configFile]);
+/** First started as `cdc processor run <name>`, restarted as `cdc run <name>` (the same service). */
+function startProcessor(command: 'processor run' | 'run'): { process: CliProcess; running: Promise<void> } {
+  const started = startCli([...command.split(' '), name, '-c', configFile]);
   children.add(started);
   return { process: started, running: started.printed('consuming (') };
 }
@@ -70,12 +71,12 @@ describe('a processor killed with -9 during load', () => {
       }
     })();
 
-    let current = startProcessor();
+    let current = startProcessor('processor run');
     await current.running;
     for (let kill = 0; kill < 3; kill += 1) {
       await new Promise((resolve) => setTimeout(resolve, 1500 + Math.random() * 1500));
       await current.process.killHard();
-      current = startProcessor();
+      current = startProcessor('run');
       await current.running;
     }
     await load;
