@@ -92,6 +92,18 @@ sourceCommand
     process.exitCode = await runSourceCommand(options.config, options.healthPort);
   });
 
+/** The options of a command that runs one service of the pipeline file until a signal. */
+function serviceOptions(command: Command, groupHelp: string): Command {
+  return command
+    .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+    .option(
+      '--health-port <port>',
+      'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+      parsePort,
+    )
+    .option('--group <id>', groupHelp);
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535)
@@ -136,26 +148,19 @@ program
     process.exitCode = await runDemo(options);
   });
 
-program
+const runCommand = program
   .command('run')
   .description(
     'run one service of the pipeline file until SIGTERM/SIGINT, one process per service in production: `source`, or a processor or sink by name (as cdc source run, cdc processor run <name>, cdc sink run <name>)',
   )
-  .argument('<service>', "'source', or the name of a processor or a sink in the pipeline file")
-  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
-  .option(
-    '--health-port <port>',
-    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
-    parsePort,
-  )
-  .option(
-    '--group <id>',
-    'consumer group of a processor or sink (default: its own); instances sharing it split the partitions',
-  )
-  .action(async (service: string, options: { config: string; healthPort?: number; group?: string }) => {
-    const { runServiceCommand } = await import('./service-run.ts');
-    process.exitCode = await runServiceCommand(options.config, service, options);
-  });
+  .argument('<service>', "'source', or the name of a processor or a sink in the pipeline file");
+serviceOptions(
+  runCommand,
+  'consumer group of a processor or sink (default: its own); instances sharing it split the partitions',
+).action(async (service: string, options: { config: string; healthPort?: number; group?: string }) => {
+  const { runServiceCommand } = await import('./service-run.ts');
+  process.exitCode = await runServiceCommand(options.config, service, options);
+});
 
 const processorCommand = program
   .command('processor')
@@ -163,51 +168,37 @@ const processorCommand = program
     'stateless processors (validators, transformers) declared under processors: in the pipeline file',
   );
 
-processorCommand
+const processorRunCommand = processorCommand
   .command('run')
   .description(
     'run one processor until SIGTERM/SIGINT (the batch in hand is finished and committed; a second signal exits 1)',
   )
-  .argument('<name>', "the processor's name in the pipeline file")
-  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
-  .option(
-    '--health-port <port>',
-    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
-    parsePort,
-  )
-  .option(
-    '--group <id>',
-    'consumer group (default: the processor name); instances sharing it split the partitions',
-  )
-  .action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
-    const { runProcessorCommand } = await import('./processor-run.ts');
-    process.exitCode = await runProcessorCommand(options.config, name, options);
-  });
+  .argument('<name>', "the processor's name in the pipeline file");
+serviceOptions(
+  processorRunCommand,
+  'consumer group (default: the processor name); instances sharing it split the partitions',
+).action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
+  const { runProcessorCommand } = await import('./processor-run.ts');
+  process.exitCode = await runProcessorCommand(options.config, name, options);
+});
 
 const sinkCommand = program
   .command('sink')
   .description('sinks (Redis, MongoDB) declared under sinks: in the pipeline file');
 
-sinkCommand
+const sinkRunCommand = sinkCommand
   .command('run')
   .description(
     'run one sink until SIGTERM/SIGINT (the batch in hand is finished or left uncommitted; a second signal exits 1)',
   )
-  .argument('<name>', "the sink's name in the pipeline file")
-  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
-  .option(
-    '--health-port <port>',
-    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
-    parsePort,
-  )
-  .option(
-    '--group <id>',
-    'consumer group (default: cdc-sink.<name>); instances sharing it split the partitions',
-  )
-  .action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
-    const { runSinkCommand } = await import('./sink-run.ts');
-    process.exitCode = await runSinkCommand(options.config, name, options);
-  });
+  .argument('<name>', "the sink's name in the pipeline file");
+serviceOptions(
+  sinkRunCommand,
+  'consumer group (default: cdc-sink.<name>); instances sharing it split the partitions',
+).action(async (name: string, options: { config: string; healthPort?: number; group?: string }) => {
+  const { runSinkCommand } = await import('./sink-run.ts');
+  process.exitCode = await runSinkCommand(options.config, name, options);
+});
 
 sinkCommand
   .command('verify')
