@@ -1,7 +1,6 @@
 // Child process of bench/processors.ts: runs one processor instance (runProcessor, as `cdc processor
 // run` does) and reports its counters over IPC, so that the instance has its process to itself and
 // the parent's event production and bookkeeping do not share its event loop.
-import { readFileSync } from 'node:fs';
 import { silenceKnownKafkajsWarnings } from '@cdc/core';
 import {
   ProcessorRuntime,
@@ -13,6 +12,7 @@ import {
 import type { EventHandler } from '../services/processor/src/runtime/handler.ts';
 import { TransformerHandler } from '../services/processor/src/runtime/transformer-handler.ts';
 import { ValidatorHandler } from '../services/processor/src/runtime/validator-handler.ts';
+import { peakRssMb } from './common.ts';
 
 export interface WorkerInput {
   readonly spec: ProcessorSpec;
@@ -56,15 +56,6 @@ const REPORT_MS = 200;
 const DONE_POLL_MS = 5;
 
 const send = (message: WorkerMessage) => process.send?.(message);
-
-function vmHwmMb(): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/u.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 // runProcessor builds its handler itself; wrapping the handlers' prototypes is the only way to see
 // when the first batch reaches the processor without adding a benchmark hook to the runtime.
@@ -125,7 +116,7 @@ function report(): void {
     firstBatchAtMs,
     doneAtMs,
     cpuMs,
-    peakRssMb: vmHwmMb(),
+    peakRssMb: peakRssMb(),
   });
 }
 

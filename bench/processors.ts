@@ -16,8 +16,7 @@
 // Topics, subjects, consumer groups and Redis keys are the benchmark's own and removed at the end.
 // Writes bench/results/processors.json and a section of BENCHMARKS.md.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -26,18 +25,10 @@ import { avroType, kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings } 
 import { findProcessor, loadPipelineConfig, type ProcessorConfig } from '@cdc/pipeline';
 import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec, type Row } from '@cdc/processor';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
+import { intFromEnv, machine, markdownTable, prng, round, writeRunSection } from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './processor-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const EVENTS = intFromEnv('BENCH_EVENTS', 200_000);
 const PARTITIONS = intFromEnv('BENCH_PARTITIONS', 3);
@@ -98,18 +89,7 @@ const SHAPE: TableShape = {
 
 // ---------------------------------------------------------------- realistic change events
 
-/** Deterministic, so that every run processes the same events. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
+// Seeded: every run processes the same events.
 const random = prng(20_260_001);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join('');
@@ -531,15 +511,6 @@ async function measure(
 
 // ---------------------------------------------------------------- report
 
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model =
-    /^model name\s*:\s*(.+)$/mu.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
-  const memoryGb = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
-}
-
-const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 // The pass-through run is the runtime's ceiling on this machine, not a processor: not judged.
 const targetOf = (r: RunResult) => (r.processor === 'pass-through' ? '' : `>= ${TARGET_EVENTS_PER_S}`);
 const statusOf = (r: RunResult) =>
@@ -667,7 +638,26 @@ async function main(): Promise<void> {
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/processors.json'), `${JSON.stringify(json, null, 2)}\n`);
-  updateBenchmarksMd(json, results, notes);
+  writeRunSection(join(root, 'BENCHMARKS.md'), {
+    marker: 'processors',
+    description: DESCRIPTION,
+    title: `Run with ${json.events} records`,
+    ...json,
+    table: markdownTable(
+      ['processor', 'delivery', 'events/s', 'target', 'status', 'dead letters', 'batches', 'seconds'],
+      results.map((r) => [
+        r.processor,
+        r.delivery,
+        String(round(r.eventsPerS)),
+        targetOf(r),
+        statusOf(r),
+        String(r.deadLettered),
+        String(r.batches),
+        String(round(r.seconds, 2)),
+      ]),
+    ),
+    notes,
+  });
   log('wrote bench/results/processors.json and BENCHMARKS.md');
 }
 
@@ -694,62 +684,5 @@ normalisation, salted hash, computed field and Redis enrichment), alone in a chi
 Target (issue): >= 50000 events/s per instance. Exactly-once is the pipeline's default delivery
 only if it costs less than a third of the at-least-once throughput.
 The latest figures are also in \`bench/results/processors.json\`.`;
-
-/** Columns padded as prettier pads them, so that the written file passes prettier --check. */
-function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((title, i) =>
-    Math.max(3, title.length, ...rows.map((row) => row[i]?.length ?? 0)),
-  );
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
-}
-
-function updateBenchmarksMd(
-  json: { machine: string; date: string; command: string; events: number },
-  results: readonly RunResult[],
-  notes: readonly string[],
-): void {
-  const path = join(root, 'BENCHMARKS.md');
-  let text = readFileSync(path, 'utf8');
-  const begin = '<!-- bench:processors -->';
-  const end = '<!-- /bench:processors -->';
-  const section = [
-    begin,
-    '',
-    DESCRIPTION,
-    '',
-    `### Run with ${json.events} records`,
-    '',
-    `- machine: ${json.machine}`,
-    `- date: ${json.date}`,
-    `- command: \`${json.command}\``,
-    '',
-    ...markdownTable(
-      ['processor', 'delivery', 'events/s', 'target', 'status', 'dead letters', 'batches', 'seconds'],
-      results.map((r) => [
-        r.processor,
-        r.delivery,
-        String(round(r.eventsPerS)),
-        targetOf(r),
-        statusOf(r),
-        String(r.deadLettered),
-        String(r.batches),
-        String(round(r.seconds, 2)),
-      ]),
-    ),
-    '',
-    ...notes.map((note) => `- ${note}`),
-    '',
-    end,
-  ].join('\n');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  text =
-    from >= 0 && to > from
-      ? text.slice(0, from) + section + text.slice(to + end.length)
-      : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, text);
-}
 
 await main();

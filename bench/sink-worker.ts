@@ -3,7 +3,6 @@
 // source's or the writers' of the parent). A thin wrapper around the sink sees every write: when
 // the first began, when the outcomes reached the expected count, and per written event the time
 // from its commit at the source to the end of its write.
-import { readFileSync } from 'node:fs';
 import {
   SinkRuntime,
   silenceKnownKafkajsWarnings,
@@ -12,6 +11,7 @@ import {
   type WriteOutcome,
 } from '@cdc/core';
 import { createRedisSink } from '../services/sinks/src/redis/index.ts';
+import { peakRssMb } from './common.ts';
 
 export interface WorkerInput {
   readonly kind: 'redis' | 'mongodb';
@@ -61,15 +61,6 @@ export type WorkerMessage =
 
 const REPORT_MS = 200;
 const send = (message: WorkerMessage) => process.send?.(message);
-
-function vmHwmMb(): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/u.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function createSink(input: WorkerInput): Promise<Sink> {
   if (input.kind === 'redis') return createRedisSink(input.sink as Parameters<typeof createRedisSink>[0]);
@@ -149,7 +140,7 @@ function report(): void {
     firstWriteAtMs,
     doneAtMs,
     cpuMs,
-    peakRssMb: vmHwmMb(),
+    peakRssMb: peakRssMb(),
   });
 }
 

@@ -21,8 +21,7 @@
 // section of BENCHMARKS.md.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -53,19 +52,11 @@ import {
 } from '@cdc/stack/namespace';
 // The testkit's index pulls in vitest; its change events alone do not.
 import { patientRow, patientShape, type Row } from '../services/testkit/src/change-events.ts';
+import { intFromEnv, machine, mark, markdownTable, prng, round, writeRunSection } from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './sink-worker.ts';
 import type { WorkerMessage as SourceMessage } from './source-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const EVENTS = intFromEnv('BENCH_SINK_EVENTS', 100_000);
 const KEYS = intFromEnv('BENCH_SINK_KEYS', 20_000);
@@ -105,18 +96,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---------------------------------------------------------------- change events as the source writes them
 
-/** Deterministic, so that every run writes the same events. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
+// Seeded: every run writes the same events.
 const random = prng(20_261_122);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join('');
@@ -622,16 +602,6 @@ async function steady(): Promise<SteadyResult> {
 
 // ---------------------------------------------------------------- report
 
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model =
-    /^model name\s*:\s*(.+)$/mu.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
-  const memoryGb = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
-}
-
-const round = (value: number, digits = 0) => Number(value.toFixed(digits));
-const mark = (met: boolean) => (met ? 'met' : 'NOT met');
 /** JSON has no NaN: a figure not measured is null. */
 const figure = (value: number, digits = 0) => (Number.isFinite(value) ? round(value, digits) : null);
 
@@ -806,7 +776,14 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/sinks.json'), `${JSON.stringify(results, null, 2)}\n`);
-  updateBenchmarksMd(results, rows, notes);
+  writeRunSection(join(root, 'BENCHMARKS.md'), {
+    marker: 'sinks',
+    description: DESCRIPTION,
+    title: `Run with ${results.events} events`,
+    ...results,
+    table: markdownTable(['figure', 'value', 'target', 'status'], rows),
+    notes,
+  });
   log('wrote bench/results/sinks.json and BENCHMARKS.md');
 }
 
@@ -834,50 +811,5 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
 
 Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms.
 The latest figures are also in \`bench/results/sinks.json\`.`;
-
-/** Columns padded as prettier pads them, so that the written file passes prettier --check. */
-function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((title, i) =>
-    Math.max(3, title.length, ...rows.map((row) => row[i]?.length ?? 0)),
-  );
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
-}
-
-function updateBenchmarksMd(
-  results: { machine: string; date: string; command: string; events: number },
-  rows: readonly (readonly string[])[],
-  notes: readonly string[],
-): void {
-  const path = join(root, 'BENCHMARKS.md');
-  let text = readFileSync(path, 'utf8');
-  const begin = '<!-- bench:sinks -->';
-  const end = '<!-- /bench:sinks -->';
-  const section = [
-    begin,
-    '',
-    DESCRIPTION,
-    '',
-    `### Run with ${results.events} events`,
-    '',
-    `- machine: ${results.machine}`,
-    `- date: ${results.date}`,
-    `- command: \`${results.command}\``,
-    '',
-    ...markdownTable(['figure', 'value', 'target', 'status'], rows),
-    '',
-    ...notes.map((note) => `- ${note}`),
-    '',
-    end,
-  ].join('\n');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  text =
-    from >= 0 && to > from
-      ? text.slice(0, from) + section + text.slice(to + end.length)
-      : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, text);
-}
 
 await main();

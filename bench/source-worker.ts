@@ -1,9 +1,9 @@
 // Child process of bench/source.ts: runs one ChangeStream for the config given as JSON in argv[2]
 // and reports its counters and its own resident memory over IPC, so that the memory measured is
 // the source's alone (not the writer's, nor the Kafka reader's of the parent).
-import { readFileSync } from 'node:fs';
 import { silenceKnownKafkajsWarnings } from '@cdc/core';
 import { ChangeStream, type SourceConfig } from '@cdc/source-postgres';
+import { peakRssMb } from './common.ts';
 
 export interface WorkerReport {
   readonly kind: 'report';
@@ -21,15 +21,6 @@ const REPORT_MS = 50;
 const send = (message: WorkerMessage) => process.send?.(message);
 
 /** The kernel's high-water mark of this process's resident set, in MB (Linux only). */
-function vmHwmMb(): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/u.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 silenceKnownKafkajsWarnings();
 const config = JSON.parse(process.argv[2] ?? '{}') as SourceConfig;
 const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 1000);
@@ -38,7 +29,7 @@ let peak = 0;
 
 function report(): void {
   const rss = process.memoryUsage().rss / 2 ** 20;
-  peak = Math.max(peak, rss, vmHwmMb());
+  peak = Math.max(peak, rss, peakRssMb());
   send({
     kind: 'report',
     atMs: Date.now(),

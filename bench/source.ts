@@ -12,8 +12,7 @@
 // Uses its own database `bench_source` (created fresh, dropped at the end) and topic prefix
 // `bench`. Writes bench/results/source.json and a section of BENCHMARKS.md.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -28,20 +27,12 @@ import {
   type SourceConfig,
 } from '@cdc/source-postgres';
 import { schemaRegistryOptions } from '@cdc/core';
+import { intFromEnv, machine, mark, markdownTable, round, writeRunSection } from './common.ts';
 import type { WorkerMessage, WorkerReport } from './source-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATABASE = 'bench_source';
 const PREFIX = 'bench';
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const ROWS = intFromEnv('BENCH_ROWS', 1_000_000);
 const SINGLE_ROWS = intFromEnv('BENCH_SINGLE_ROWS', ROWS);
@@ -537,17 +528,6 @@ async function steady(): Promise<SteadyResult> {
 
 // ---------------------------------------------------------------- report
 
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model =
-    /^model name\s*:\s*(.+)$/mu.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown CPU';
-  const memoryGb = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
-}
-
-const round = (value: number, digits = 0) => Number(value.toFixed(digits));
-const mark = (met: boolean) => (met ? 'met' : 'NOT met');
-
 async function main(): Promise<void> {
   const command =
     `BENCH_ROWS=${ROWS}` +
@@ -637,7 +617,17 @@ async function main(): Promise<void> {
 
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/source.json'), `${JSON.stringify(results, null, 2)}\n`);
-  updateBenchmarksMd(results, rows, notes);
+  writeRunSection(
+    join(root, 'BENCHMARKS.md'),
+    {
+      marker: `source rows=${results.rows}`,
+      title: `Run with ${results.rows} rows`,
+      ...results,
+      table: markdownTable(['figure', 'value', 'target', 'status'], rows),
+      notes,
+    },
+    HEADER,
+  );
   log('wrote bench/results/source.json and BENCHMARKS.md');
 }
 
@@ -671,40 +661,5 @@ so that its memory is measured alone.
 Targets (issue): >= 50000 events/s, p99 < 100 ms, peak RSS < 300 MB for the 1M-row transaction.
 The latest figures are also in \`bench/results/source.json\`.
 `;
-
-function updateBenchmarksMd(
-  results: { machine: string; date: string; command: string; rows: number },
-  rows: readonly (readonly string[])[],
-  notes: readonly string[],
-): void {
-  const path = join(root, 'BENCHMARKS.md');
-  let text = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
-  const begin = `<!-- bench:source rows=${results.rows} -->`;
-  const end = `<!-- /bench:source rows=${results.rows} -->`;
-  const section = [
-    begin,
-    '',
-    `### Run with ${results.rows} rows`,
-    '',
-    `- machine: ${results.machine}`,
-    `- date: ${results.date}`,
-    `- command: \`${results.command}\``,
-    '',
-    '| figure | value | target | status |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-    '',
-    ...notes.map((note) => `- ${note}`),
-    '',
-    end,
-  ].join('\n');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  text =
-    from >= 0 && to > from
-      ? text.slice(0, from) + section + text.slice(to + end.length)
-      : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, text);
-}
 
 await main();
