@@ -153,7 +153,10 @@ const runCommand = program
   .description(
     'run one service of the pipeline file until SIGTERM/SIGINT, one process per service in production: `source`, or a processor or sink by name (as cdc source run, cdc processor run <name>, cdc sink run <name>)',
   )
-  .argument('<service>', "'source', or the name of a processor or a sink in the pipeline file");
+  .argument(
+    '<service>',
+    "'source' (always the source), or the name of a processor or a sink in the pipeline file",
+  );
 serviceOptions(
   runCommand,
   'consumer group of a processor or sink (default: its own); instances sharing it split the partitions',

@@ -150,6 +150,19 @@ describe('pipeline configuration', () => {
         fix: expect.stringMatching(/^use one of: source, validate-patients, .*redis/) as unknown,
       }),
     );
+    const shared = parsePipelineConfig(
+      {
+        processors: [{ ...demo.processors[0], name: 'patients' }],
+        sinks: [{ ...sink, name: 'patients' }],
+      },
+      {},
+    );
+    expect(() => findService(shared, 'patients')).toThrow(
+      expect.objectContaining({
+        code: 'AMBIGUOUS_SERVICE',
+        fix: 'run one of them by kind: cdc processor run patients, or cdc sink run patients',
+      }),
+    );
   });
 
   it('refuses an unknown processor name with the names there are', () => {

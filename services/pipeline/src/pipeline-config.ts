@@ -291,13 +291,19 @@ export type PipelineService =
 
 /**
  * The service `name` denotes: `source` is always the source; any other name is a processor's or a
- * sink's (names are unique across both, see the schema).
+ * sink's. Names are unique among processors and among sinks, but a processor and a sink may share
+ * one (their consumer groups differ): such a name is refused here, with the commands that tell.
  */
 export function findService(config: PipelineConfig, name: string): PipelineService {
   if (name === 'source') return { kind: 'source' };
   const processor = config.processors.find((p) => p.name === name);
-  if (processor) return { kind: 'processor', config: processor };
   const sink = config.sinks.find((s) => s.name === name);
+  if (processor && sink) {
+    throw new CdcError('AMBIGUOUS_SERVICE', `'${name}' names both a processor and a sink`, {
+      fix: `run one of them by kind: cdc processor run ${name}, or cdc sink run ${name}`,
+    });
+  }
+  if (processor) return { kind: 'processor', config: processor };
   if (sink) return { kind: 'sink', config: sink };
   const known = [
     ...(config.source ? ['source'] : []),
