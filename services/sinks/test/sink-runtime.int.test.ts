@@ -124,7 +124,10 @@ describe('sink runtime with real sinks', () => {
       component: 'mongo',
       sink: mongoSink,
       stored: async (name) => {
-        const rows = mongo.db(iso.mongoDatabase()).collection(name).find({ '_cdc.deleted': { $ne: true } });
+        const rows = mongo
+          .db(iso.mongoDatabase())
+          .collection(name)
+          .find({ '_cdc.deleted': { $ne: true } });
         return (await rows.toArray()).map((row) => String(row.mrn));
       },
       error: /mongo|ECONNREFUSED|connect|server selection/i,
