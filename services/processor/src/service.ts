@@ -39,6 +39,13 @@ export interface RunProcessorOptions {
   readonly onEvent?: (event: ProcessorEvent) => void;
   /** Consumer group; default the processor's name. Tests and benchmarks set their own. */
   readonly groupId?: string;
+  /**
+   * Stops the processor when aborted, also while it is still starting: waiting for its input topic
+   * can last as long as the source takes to create it.
+   */
+  readonly signal?: AbortSignal;
+  /** Called once the health server listens, before the processor waits for its input. */
+  readonly onHealthServer?: (port: number) => void;
 }
 
 export interface ProcessorStatus {
@@ -107,7 +114,14 @@ export async function runProcessor(
   });
   let health: Server | undefined;
   if (options.healthPort !== undefined) health = await serveHealth(options.healthPort, async () => status());
+  const address = health?.address();
+  const healthPort = typeof address === 'object' && address ? address.port : undefined;
+  if (healthPort !== undefined) options.onHealthServer?.(healthPort);
+  const stopOnAbort = () => void runtime.stop();
+  if (options.signal?.aborted) stopOnAbort();
+  options.signal?.addEventListener('abort', stopOnAbort, { once: true });
   const close = async () => {
+    options.signal?.removeEventListener('abort', stopOnAbort);
     await closeHealthServer(health);
     redis?.disconnect();
   };
@@ -120,10 +134,9 @@ export async function runProcessor(
   }
   const done = runtime.done.finally(close);
   done.catch(() => undefined);
-  const address = health?.address();
   return {
     runtime,
-    healthPort: typeof address === 'object' && address ? address.port : undefined,
+    healthPort,
     status,
     stop: async () => {
       await runtime.stop();

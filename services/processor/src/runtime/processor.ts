@@ -136,6 +136,7 @@ export class ProcessorRuntime {
   async start(): Promise<void> {
     await this.#admin.connect();
     const partitions = await this.#waitForInput();
+    if (this.#stopping) return; // stopped while waiting: there is nothing to create or consume
     await this.#ensureTopics(partitions);
     if (this.#stopping) return;
     await this.#consumer.connect();
