@@ -36,6 +36,15 @@ export const TRUNCATE_REASON =
 /** Reads and writes until every event has an outcome; more means keys keep changing under us. */
 const MAX_ROUNDS = 5;
 
+/**
+ * Before reading records again that another writer changed between our read and our write (a
+ * second sink on the same keys, a person): a random pause, longer each round (up to 2, 4, 8, 16
+ * ms), so that two writers do not keep colliding in step.
+ */
+function contentionPause(round: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** (round - 1)));
+}
+
 interface Pending {
   readonly index: number;
   readonly event: SinkEvent;
@@ -129,6 +138,7 @@ export class RedisSink implements Sink, VerifiableSink {
           },
         );
       }
+      if (round > 1) await contentionPause(round);
       pending = await this.#round(pending, outcomes);
     }
     return outcomes as WriteOutcome[];
