@@ -49,6 +49,7 @@ import {
   dropPostgresDatabase,
   dropRedisKeys,
   dropSubjects,
+  postgresDatabaseUrl,
 } from '@cdc/stack/namespace';
 // The testkit's index pulls in vitest; its change events alone do not.
 import { patientRow, patientShape, type Row } from '../services/testkit/src/change-events.ts';
@@ -85,11 +86,7 @@ silenceKnownKafkajsWarnings();
 const stack = readStackEnv();
 const brokers = kafkaBrokerList(stack);
 const kafka = new Kafka({ brokers, clientId: 'bench-sinks', logLevel: logLevel.NOTHING });
-const benchUrl = (() => {
-  const url = new URL(stack.CDC_PG_URL);
-  url.pathname = `/${NAMESPACE}`;
-  return url.toString();
-})();
+const benchUrl = postgresDatabaseUrl(stack, NAMESPACE);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -27,6 +27,7 @@ import {
   type SourceConfig,
 } from '@cdc/source-postgres';
 import { schemaRegistryOptions } from '@cdc/core';
+import { postgresDatabaseUrl } from '@cdc/stack/namespace';
 import { intFromEnv, machine, mark, markdownTable, round, writeRunSection } from './common.ts';
 import type { WorkerMessage, WorkerReport } from './source-worker.ts';
 
@@ -59,11 +60,7 @@ silenceKnownKafkajsWarnings();
 const stack = readStackEnv();
 const brokers = kafkaBrokerList(stack);
 const kafka = new Kafka({ brokers, clientId: 'bench-source', logLevel: logLevel.NOTHING });
-const benchUrl = (() => {
-  const url = new URL(stack.CDC_PG_URL);
-  url.pathname = `/${DATABASE}`;
-  return url.toString();
-})();
+const benchUrl = postgresDatabaseUrl(stack, DATABASE);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);

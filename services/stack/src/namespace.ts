@@ -11,8 +11,9 @@ import { kafkaBrokerList, type StackEnv } from '@cdc/core';
  * database `id`. Tests isolate themselves in one; the demo starts each run in a clean one.
  */
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
+/** The stack's PostgreSQL URL with another database. */
+export function postgresDatabaseUrl(env: StackEnv, database: string): string {
+  const parsed = new URL(env.CDC_PG_URL);
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
@@ -25,7 +26,7 @@ export async function createPostgresDatabase(env: StackEnv, id: string): Promise
   } finally {
     await client.end();
   }
-  return withDatabase(env.CDC_PG_URL, id);
+  return postgresDatabaseUrl(env, id);
 }
 
 export async function dropPostgresDatabase(env: StackEnv, id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { readStackEnv, readYamlFile, type StackEnv } from '@cdc/core';
 import { parsePipelineConfig, type PipelineConfig } from '@cdc/pipeline';
+import { postgresDatabaseUrl } from '@cdc/stack/namespace';
 
 /** Everything of the demo lives under this name: database, slot, topics, groups, keys. */
 export const DEMO = 'demo';
@@ -12,8 +13,6 @@ export const DEMO = 'demo';
  */
 export async function demoPipeline(file: string, env: StackEnv = readStackEnv()): Promise<PipelineConfig> {
   const { root } = await readYamlFile(file);
-  const database = new URL(env.CDC_PG_URL);
-  database.pathname = `/${DEMO}`;
   const rename = (value: unknown): unknown => {
     if (typeof value === 'string') return value.startsWith('cdc.') ? `${DEMO}.${value.slice(4)}` : value;
     if (Array.isArray(value)) return value.map(rename);
@@ -39,7 +38,7 @@ export async function demoPipeline(file: string, env: StackEnv = readStackEnv())
   });
   return parsePipelineConfig(
     {
-      source: { ...source, name: DEMO, database: { url: database.toString() } },
+      source: { ...source, name: DEMO, database: { url: postgresDatabaseUrl(env, DEMO) } },
       processors: processors.map(named),
       sinks: sinks.map(named),
     },
