@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
-import { avroType, kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings } from '@cdc/core';
+import { avroType, kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings, wireFormat } from '@cdc/core';
 import { findProcessor, loadPipelineConfig, type ProcessorConfig } from '@cdc/pipeline';
 import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec, type Row } from '@cdc/processor';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
@@ -273,17 +273,10 @@ function generate(count: number): Generated {
 function encode(events: readonly ChangeEvent[], ids: { key: number; value: number }): Message[] {
   const keyType = avroType(keySchema(SHAPE));
   const valueType = avroType(envelopeSchema(SHAPE));
-  const wire = (id: number, body: Buffer) => {
-    const bytes = Buffer.allocUnsafe(5 + body.length);
-    bytes[0] = 0;
-    bytes.writeUInt32BE(id, 1);
-    body.copy(bytes, 5);
-    return bytes;
-  };
   const messages: Message[] = [];
   for (const event of events) {
-    const key = wire(ids.key, keyType.toBuffer(event.key));
-    const value = wire(
+    const key = wireFormat(ids.key, keyType.toBuffer(event.key));
+    const value = wireFormat(
       ids.value,
       valueType.toBuffer({
         before: event.before,

@@ -34,6 +34,7 @@ import {
   kafkaBrokerList,
   readStackEnv,
   silenceKnownKafkajsWarnings,
+  wireFormat,
 } from '@cdc/core';
 import {
   SOURCE_NODE_FLAGS,
@@ -165,13 +166,6 @@ async function produceEvents(topic: string, plan: EventPlan = MIXED): Promise<Pr
   };
   const keyType = avroType(keySchema(shape));
   const valueType = avroType(envelopeSchema(shape));
-  const wire = (id: number, body: Buffer) => {
-    const bytes = Buffer.allocUnsafe(5 + body.length);
-    bytes[0] = 0;
-    bytes.writeUInt32BE(id, 1);
-    body.copy(bytes, 5);
-    return bytes;
-  };
   const rows = new Map<number, Row>(plan.rows ?? []);
   const messages: Message[] = [];
   let [inserts, updates] = [0, 0];
@@ -212,8 +206,8 @@ async function produceEvents(topic: string, plan: EventPlan = MIXED): Promise<Pr
         unchanged_fields: [],
       });
       messages.push({
-        key: wire(ids.key, keyType.toBuffer({ id: BigInt(id) })),
-        value: wire(ids.value, value),
+        key: wireFormat(ids.key, keyType.toBuffer({ id: BigInt(id) })),
+        value: wireFormat(ids.value, value),
         headers: {
           'cdc.commit_lsn': commitLsn.toString(),
           'cdc.seq': String(seq),

@@ -47,7 +47,7 @@ export {
   type SinkRow,
   type WriteOutcome,
 } from './sink/sink.ts';
-export { PoisonError, RegistryCodec, type Decoded } from './registry-codec.ts';
+export { PoisonError, RegistryCodec, wireFormat, type Decoded } from './registry-codec.ts';
 export {
   DLQ_HEADERS,
   deadLetterHeaders,

@@ -95,12 +95,7 @@ export class RegistryCodec {
 
   /** Encodes a value with a registered schema id. */
   encode(schemaId: number, schema: AvroRecord, value: unknown): Buffer {
-    const body = avroType(schema).toBuffer(value);
-    const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-    bytes[0] = 0;
-    bytes.writeUInt32BE(schemaId, 1);
-    body.copy(bytes, HEADER_BYTES);
-    return bytes;
+    return wireFormat(schemaId, avroType(schema).toBuffer(value));
   }
 
   async #fetch(schemaId: number): Promise<void> {
@@ -146,4 +141,13 @@ export class RegistryCodec {
 
 function ignorePoison(error: unknown): void {
   if (!(error instanceof PoisonError)) throw error;
+}
+
+/** The registry's wire format of an Avro body: magic byte 0, the schema id (4 bytes), the body. */
+export function wireFormat(schemaId: number, body: Buffer): Buffer {
+  const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  bytes[0] = 0;
+  bytes.writeUInt32BE(schemaId, 1);
+  body.copy(bytes, HEADER_BYTES);
+  return bytes;
 }

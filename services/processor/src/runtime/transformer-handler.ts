@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { avroType, type AvroRecord } from '@cdc/core';
+import { avroType, wireFormat, type AvroRecord } from '@cdc/core';
 import type { Row, Violation } from '../row.ts';
 import type { CompiledSteps, BoundTransform } from '../transform/steps.ts';
 import { namespaceOf, rowSchemaOf, withRowSchema, type ChangeEnvelope } from './envelope.ts';
@@ -85,12 +85,15 @@ export class TransformerHandler implements EventHandler {
       const unchanged = envelope.unchanged_fields;
       const after = envelope.after ? shape.transform.apply(envelope.after, unchanged) : undefined;
       const before = envelope.before ? shape.transform.apply(envelope.before, []).row : null;
-      const value = encodeWire(shape.schemaId, shape.type, {
-        ...envelope,
-        before,
-        after: after ? after.row : null,
-        unchanged_fields: after ? [...after.unchanged] : unchanged,
-      });
+      const value = wireFormat(
+        shape.schemaId,
+        shape.type.toBuffer({
+          ...envelope,
+          before,
+          after: after ? after.row : null,
+          unchanged_fields: after ? [...after.unchanged] : unchanged,
+        }),
+      );
       return { kind: 'forward', key, value };
     } catch (error) {
       return dead([violationOf(error)]);
@@ -124,16 +127,6 @@ export class TransformerHandler implements EventHandler {
       });
     }
   }
-}
-
-/** The registry's wire format (as RegistryCodec.encode writes it): magic byte 0, schema id, Avro binary. */
-function encodeWire(schemaId: number, type: avro.Type, value: unknown): Buffer {
-  const body = type.toBuffer(value);
-  const bytes = Buffer.allocUnsafe(5 + body.length);
-  bytes[0] = 0;
-  bytes.writeUInt32BE(schemaId, 1);
-  body.copy(bytes, 5);
-  return bytes;
 }
 
 type DecodeResult =
