@@ -21,6 +21,7 @@ export {
   unscaledDecimal,
 } from './avro-types.ts';
 export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
+export type { ChangeEnvelope } from './change-envelope.ts';
 export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
 export {
   MAPPING_ERROR,

@@ -1,20 +1,17 @@
 import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
-import { RegistryCodec, kafkaBrokerList, type AvroRecord, type StackEnv } from '@cdc/core';
+import {
+  RegistryCodec,
+  kafkaBrokerList,
+  type AvroRecord,
+  type ChangeEnvelope,
+  type StackEnv,
+} from '@cdc/core';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
 
 /** A row of a change event as avsc decodes it under `avroOptions` (longs are BigInt). */
 export type Row = Record<string, unknown>;
 
-/** The change event of contracts.md, decoded. */
-export interface ChangeEnvelope {
-  before: Row | null;
-  after: Row | null;
-  op: string;
-  ts_ms: bigint;
-  source: Record<string, unknown>;
-  unchanged_fields: string[];
-  [extra: string]: unknown;
-}
+export type { ChangeEnvelope };
 
 /**
  * Writes change events exactly as the PostgreSQL source does (its schemas, its envelope, its

@@ -1,16 +1,6 @@
 import { CdcError, type AvroField, type AvroRecord, type AvroSchema } from '@cdc/core';
-import type { Row } from '../row.ts';
 
-/** The change event of contracts.md as avsc decodes it (extra fields are kept as they are). */
-export interface ChangeEnvelope {
-  before: Row | null;
-  after: Row | null;
-  op: string;
-  ts_ms: bigint;
-  source: Record<string, unknown>;
-  unchanged_fields: string[];
-  [extra: string]: unknown;
-}
+export type { ChangeEnvelope } from '@cdc/core';
 
 function isRecordSchema(schema: AvroSchema): schema is AvroRecord {
   return typeof schema === 'object' && !Array.isArray(schema) && schema.type === 'record';
