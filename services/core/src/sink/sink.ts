@@ -71,6 +71,38 @@ export interface SinkConflict {
 export const CONFLICT_POLICIES = ['source_wins', 'target_wins', 'newest_wins', 'merge', 'manual'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
+/** An event whose target record was edited directly since our last write, as a policy sees it. */
+export interface ConflictingChange {
+  /** The event deletes the row. */
+  readonly isDelete: boolean;
+  readonly commitTimeMs: number;
+  /** When the target was edited (its timestamp field, read the sink's way); asked by newest_wins only. */
+  readonly editedAtMs: () => number | undefined;
+}
+
+/** What a policy does with a conflicting event; the same for every sink. */
+export function resolveConflict(
+  policy: ConflictPolicy,
+  change: ConflictingChange,
+): SinkConflict['resolution'] {
+  switch (policy) {
+    case 'source_wins':
+      return 'source';
+    case 'target_wins':
+      return 'target';
+    case 'manual':
+      return 'held';
+    case 'merge':
+      // A deleted row has no fields left to merge into.
+      return change.isDelete ? 'source' : 'merged';
+    case 'newest_wins': {
+      const editedAt = change.editedAtMs();
+      // An edit that says not when it happened cannot claim to be newer than a commit that does.
+      return editedAt !== undefined && editedAt > change.commitTimeMs ? 'target' : 'source';
+    }
+  }
+}
+
 /** The fate of one event. */
 export type WriteOutcome =
   /** Applied (or already applied: a duplicate of the version the target holds is `stale`). */

@@ -1,4 +1,4 @@
-import type { ConflictPolicy, SinkConflict, SinkEvent, SinkRow } from '@cdc/core';
+import type { SinkRow } from '@cdc/core';
 import type { StoredState } from './stored-document.ts';
 import { valueHash } from './value-hash.ts';
 
@@ -19,39 +19,6 @@ export function changedFields(state: StoredState, incoming: SinkRow | null): str
     .filter(([field, hash]) => valueHash(state.fields[field]) !== hash)
     .map(([field]) => field)
     .sort();
-}
-
-export type Resolution = SinkConflict['resolution'];
-
-export interface ConflictSettings {
-  readonly policy: ConflictPolicy;
-  readonly timestampField?: string | undefined;
-}
-
-/** What to do with one event whose document was edited directly. */
-export function resolve(
-  settings: ConflictSettings,
-  state: StoredState,
-  event: SinkEvent,
-  isDelete: boolean,
-): Resolution {
-  switch (settings.policy) {
-    case 'source_wins':
-      return 'source';
-    case 'target_wins':
-      return 'target';
-    case 'manual':
-      return 'held';
-    // A delete cannot be merged field by field: the row is gone at the source.
-    case 'merge':
-      return isDelete ? 'source' : 'merged';
-    case 'newest_wins': {
-      const field = settings.timestampField;
-      const editedAt = field === undefined ? undefined : timeMs(state.fields[field]);
-      // Without a readable edit time the committed source change is the better-known truth.
-      return editedAt === undefined || event.commitTimeMs >= editedAt ? 'source' : 'target';
-    }
-  }
 }
 
 /** ms since the epoch from a number of ms, a Date, ISO text or a long. */

@@ -1,12 +1,14 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import {
   compareVersions,
+  resolveConflict,
+  type ConflictPolicy,
   type EventVersion,
   type SinkConflict,
   type SinkEvent,
   type WriteOutcome,
 } from '@cdc/core';
-import { changedFields, mergedFields, resolve, type ConflictSettings } from './conflicts.ts';
+import { changedFields, mergedFields, timeMs } from './conflicts.ts';
 import type { DocumentId } from './document-id.ts';
 import type { MappedRow } from './field-mapping.ts';
 import {
@@ -23,7 +25,9 @@ export type DocumentChange =
   | { readonly kind: 'upsert'; readonly index: number; readonly event: SinkEvent; readonly row: MappedRow }
   | { readonly kind: 'delete'; readonly index: number; readonly event: SinkEvent };
 
-export interface PlanSettings extends ConflictSettings {
+export interface PlanSettings {
+  readonly policy: ConflictPolicy;
+  readonly timestampField?: string | undefined;
   readonly deleteRetentionMs: number;
   readonly now: number;
 }
@@ -80,7 +84,14 @@ export function planDocument(
     let conflict: SinkConflict | undefined;
     let write = incoming;
     if (changed.length > 0) {
-      const resolution = resolve(settings, state, event, change.kind === 'delete');
+      const resolution = resolveConflict(settings.policy, {
+        isDelete: change.kind === 'delete',
+        commitTimeMs: event.commitTimeMs,
+        editedAtMs: () => {
+          const field = settings.timestampField;
+          return field === undefined ? undefined : timeMs(state.fields[field]);
+        },
+      });
       conflict = {
         policy: settings.policy,
         resolution,

@@ -1,7 +1,4 @@
-import type { ConflictPolicy, SinkConflict, SinkEvent } from '@cdc/core';
-import type { RecordState } from './record.ts';
-
-export type Resolution = SinkConflict['resolution'];
+import type { SinkEvent } from '@cdc/core';
 
 /** A target's change time: ms since the epoch as a number or digits, or a date-time text. */
 export function changeTimeMs(value: unknown): number | undefined {
@@ -12,32 +9,6 @@ export function changeTimeMs(value: unknown): number | undefined {
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** What a policy does with a conflicting event. */
-export function resolve(
-  policy: ConflictPolicy,
-  event: SinkEvent,
-  state: RecordState,
-  timestampField: string | undefined,
-): Resolution {
-  switch (policy) {
-    case 'source_wins':
-      return 'source';
-    case 'target_wins':
-      return 'target';
-    case 'manual':
-      return 'held';
-    case 'merge':
-      // A deleted row has no fields left to merge into.
-      return event.op === 'd' ? 'source' : 'merged';
-    case 'newest_wins': {
-      const field = timestampField === undefined ? undefined : state.target?.get(timestampField);
-      const editedAt = changeTimeMs(field?.value);
-      // An edit that says not when it happened cannot claim to be newer than a commit that does.
-      return editedAt !== undefined && editedAt > event.commitTimeMs ? 'target' : 'source';
-    }
-  }
 }
 
 /** The row the event would write: its after image without the fields PostgreSQL did not send. */

@@ -1,6 +1,12 @@
-import { errorMessage, type ConflictPolicy, type SinkConflict, type SinkEvent } from '@cdc/core';
+import {
+  errorMessage,
+  resolveConflict,
+  type ConflictPolicy,
+  type SinkConflict,
+  type SinkEvent,
+} from '@cdc/core';
 import { bookkeepingEntries } from './bookkeeping.ts';
-import { resolve, sourceRow, type Resolution } from './conflict.ts';
+import { changeTimeMs, sourceRow } from './conflict.ts';
 import type { DataWrite, RecordFormat } from './format.ts';
 import {
   EMPTY_TARGET,
@@ -50,11 +56,18 @@ export function plan(
 ): Decision {
   if (state.version !== null && version <= state.version) return { kind: 'stale' };
 
-  let resolution: Resolution | undefined;
+  let resolution: SinkConflict['resolution'] | undefined;
   let conflict: SinkConflict | undefined;
   const changed = conflicting(state, settings) ? changedFields(state) : [];
   if (changed.length > 0) {
-    resolution = resolve(settings.policy, event, state, settings.timestampField);
+    resolution = resolveConflict(settings.policy, {
+      isDelete: event.op === 'd',
+      commitTimeMs: event.commitTimeMs,
+      editedAtMs: () => {
+        const field = settings.timestampField;
+        return changeTimeMs(field === undefined ? undefined : state.target?.get(field)?.value);
+      },
+    });
     conflict = {
       policy: settings.policy,
       resolution,
