@@ -44,6 +44,45 @@ export function machine(): string {
 }
 
 export const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The p-th percentile of ascending values (nearest rank); NaN when there are none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Writes rows 1..total at `rate` per second over several connections: every few milliseconds,
+ * each connection commits up to `chunk` of the rows due by now (`write(client, from, to)`, `to`
+ * excluded), then reports. Resolves when all are written, with the seconds it took.
+ */
+export async function pacedWrites<C>(
+  clients: readonly C[],
+  pace: { readonly rate: number; readonly total: number; readonly chunk: number },
+  write: (client: C, from: number, to: number) => Promise<void>,
+  onWritten: (startMs: number) => void = () => undefined,
+): Promise<number> {
+  const startMs = Date.now();
+  let claimed = 0;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (claimed < pace.total) {
+        const due = Math.min(pace.total, Math.floor((pace.rate * (Date.now() - startMs)) / 1000)) - claimed;
+        if (due <= 0) {
+          await sleep(1);
+          continue;
+        }
+        const from = claimed + 1;
+        claimed += Math.min(due, pace.chunk);
+        await write(client, from, claimed + 1);
+        onWritten(startMs);
+      }
+    }),
+  );
+  return (Date.now() - startMs) / 1000;
+}
 export const mark = (met: boolean) => (met ? 'met' : 'NOT met');
 
 /** Columns padded as prettier pads them, so that the written file passes prettier --check. */

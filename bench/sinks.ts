@@ -54,7 +54,18 @@ import {
 } from '@cdc/stack/namespace';
 // The testkit's index pulls in vitest; its change events alone do not.
 import { patientRow, patientShape, type Row } from '../services/testkit/src/change-events.ts';
-import { intFromEnv, machine, mark, markdownTable, prng, round, writeRunSection } from './common.ts';
+import {
+  intFromEnv,
+  machine,
+  mark,
+  markdownTable,
+  pacedWrites,
+  percentile,
+  prng,
+  round,
+  sleep,
+  writeRunSection,
+} from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './sink-worker.ts';
 import type { WorkerMessage as SourceMessage } from './source-worker.ts';
 
@@ -89,7 +100,6 @@ const brokers = kafkaBrokerList(stack);
 const kafka = new Kafka({ brokers, clientId: 'bench-sinks', logLevel: logLevel.NOTHING });
 const benchUrl = postgresDatabaseUrl(stack, NAMESPACE);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---------------------------------------------------------------- change events as the source writes them
@@ -453,11 +463,6 @@ interface SteadyResult {
   readonly warmupMaxMs: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 async function prepareSource(): Promise<SourceConfig> {
   const admin = new pg.Client({ connectionString: stack.CDC_PG_URL });
   await admin.connect();
@@ -539,25 +544,9 @@ async function steady(): Promise<SteadyResult> {
       await client.connect();
       clients.push(client);
     }
-    const startMs = Date.now();
-    let claimed = 0;
     const ticker = setInterval(() => progress(`(c) e2e ${RATE}/s`, sink.latest('report'), total), 500);
     try {
-      await Promise.all(
-        clients.map(async (client) => {
-          while (claimed < total) {
-            const due = Math.min(total, Math.floor((RATE * (Date.now() - startMs)) / 1000)) - claimed;
-            if (due <= 0) {
-              await sleep(1);
-              continue;
-            }
-            const from = claimed + 1;
-            claimed += Math.min(due, STEADY_CHUNK);
-            await insertSingleRows(client, from, claimed + 1);
-          }
-        }),
-      );
-      durationS = (Date.now() - startMs) / 1000;
+      durationS = await pacedWrites(clients, { rate: RATE, total, chunk: STEADY_CHUNK }, insertSingleRows);
       await sink.until(
         (message) => message.kind === 'latencies',
         () => sink.latest('report')?.settled ?? 0,

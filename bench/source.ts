@@ -28,7 +28,16 @@ import {
 } from '@cdc/source-postgres';
 import { schemaRegistryOptions } from '@cdc/core';
 import { postgresDatabaseUrl } from '@cdc/stack/namespace';
-import { intFromEnv, machine, mark, markdownTable, round, writeRunSection } from './common.ts';
+import {
+  intFromEnv,
+  machine,
+  mark,
+  markdownTable,
+  pacedWrites,
+  percentile,
+  round,
+  writeRunSection,
+} from './common.ts';
 import type { WorkerMessage, WorkerReport } from './source-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +71,6 @@ const brokers = kafkaBrokerList(stack);
 const kafka = new Kafka({ brokers, clientId: 'bench-source', logLevel: logLevel.NOTHING });
 const benchUrl = postgresDatabaseUrl(stack, DATABASE);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---------------------------------------------------------------- stack set-up and clean-up
@@ -411,11 +419,6 @@ interface SteadyResult {
   maxMs: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 /** Per row id, commit-to-Kafka milliseconds. */
 async function readLatencies(topic: string, count: number): Promise<Map<number, number>> {
   const registry = new SchemaRegistry({ host: stack.SCHEMA_REGISTRY_URL }, schemaRegistryOptions);
@@ -475,31 +478,17 @@ async function steady(): Promise<SteadyResult> {
   const warmup = RATE * STEADY_WARMUP_SECONDS;
   const total = warmup + RATE * STEADY_SECONDS;
   const bar = progressBar(`(c) steady ${RATE}/s`, total);
-  let claimed = 0;
   let durationS: number;
   try {
-    const startMs = Date.now();
-    // Paced: every few milliseconds, each connection commits some of the transactions due by now.
-    await Promise.all(
-      clients.map(async (client) => {
-        while (claimed < total) {
-          const due = Math.min(total, Math.floor((RATE * (Date.now() - startMs)) / 1000)) - claimed;
-          if (due <= 0) {
-            await sleep(1);
-            continue;
-          }
-          const from = claimed + 1;
-          claimed += Math.min(due, STEADY_CHUNK);
-          await insertSingleRows(client, 'steady', from, claimed + 1);
-          bar.update(worker.latest?.transactionsAcknowledged ?? 0, {
-            rate: Math.round(
-              (worker.latest?.transactionsAcknowledged ?? 0) / ((Date.now() - startMs) / 1000),
-            ),
-          });
-        }
-      }),
+    durationS = await pacedWrites(
+      clients,
+      { rate: RATE, total, chunk: STEADY_CHUNK },
+      (client, from, to) => insertSingleRows(client, 'steady', from, to),
+      (startMs) =>
+        bar.update(worker.latest?.transactionsAcknowledged ?? 0, {
+          rate: Math.round((worker.latest?.transactionsAcknowledged ?? 0) / ((Date.now() - startMs) / 1000)),
+        }),
     );
-    durationS = (Date.now() - startMs) / 1000;
     await worker.waitFor(
       (report) => report.transactionsAcknowledged >= total,
       (report) => bar.update(report.transactionsAcknowledged),
