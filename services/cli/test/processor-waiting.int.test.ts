@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { isolate, startCli, type CliProcess } from '@cdc/testkit';
 
 // A processor deployed before its input topic exists (the source has not run yet) waits for it.
@@ -11,30 +7,21 @@ import { isolate, startCli, type CliProcess } from '@cdc/testkit';
 
 const iso = isolate('processor_waiting');
 const name = `${iso.id}-validate`;
-const dir = mkdtempSync(join(tmpdir(), 'cdc-processor-waiting-'));
-const configFile = join(dir, 'pipeline.yaml');
+const configFile = iso.pipelineFile({
+  processors: [
+    {
+      name,
+      kind: 'validate',
+      input: iso.topic('cdc.public.not_yet'),
+      output: iso.topic('cdc.public.not_yet.valid'),
+      rules: [{ field: 'id', required: true }],
+    },
+  ],
+});
 const children = new Set<CliProcess>();
-
-writeFileSync(
-  configFile,
-  stringify({
-    kafka: { brokers: iso.env.KAFKA_BROKERS },
-    registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-    processors: [
-      {
-        name,
-        kind: 'validate',
-        input: iso.topic('cdc.public.not_yet'),
-        output: iso.topic('cdc.public.not_yet.valid'),
-        rules: [{ field: 'id', required: true }],
-      },
-    ],
-  }),
-);
 
 afterAll(async () => {
   await Promise.all([...children].map((child) => child.killHard()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a processor waiting for its input topic', () => {

@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -14,8 +11,9 @@ const iso = isolate('sink-replay');
 const topic = iso.topic('cdc.public.patients');
 const sink = `${iso.id}-redis`;
 const groupId = `cdc-sink.${sink}`;
-const dir = mkdtempSync(join(tmpdir(), 'cdc-sink-replay-'));
-const file = join(dir, 'pipeline.yaml');
+const file = iso.pipelineFile({
+  sinks: [{ name: sink, kind: 'redis', topics: [topic], key: `${iso.id}:patient:{id}` }],
+});
 const writer = new ChangeEventWriter(iso.env, topic, patientShape(iso.id));
 const kafka = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING });
 const redis = new Redis(iso.env.REDIS_URL);
@@ -45,16 +43,6 @@ async function committed(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  writeFileSync(
-    file,
-    JSON.stringify({
-      kafka: { brokers: iso.env.KAFKA_BROKERS },
-      registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-      redis: { url: iso.env.REDIS_URL },
-      mongo: { url: iso.env.MONGO_URL },
-      sinks: [{ name: sink, kind: 'redis', topics: [topic], key: `${iso.id}:patient:{id}` }],
-    }),
-  );
   await writer.connect(3);
   await writer.write(
     [1, 2, 3, 4, 5, 6].map((id) => ({ op: 'c', row: patientRow({ id, mrn: `MRN00000${id}` }) })),
@@ -90,7 +78,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await writer.close();
   redis.disconnect();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('cdc sink replay', () => {

@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import {
   isolate,
   startCli,
@@ -18,30 +14,22 @@ const iso = isolate('processor_crash');
 const input = iso.topic('cdc.public.patients');
 const output = iso.topic('cdc.public.patients.valid');
 const name = `${iso.id}-validate`;
-const dir = mkdtempSync(join(tmpdir(), 'cdc-processor-crash-'));
-const configFile = join(dir, 'pipeline.yaml');
+const configFile = iso.pipelineFile({
+  processors: [
+    {
+      name,
+      kind: 'validate',
+      input,
+      output,
+      delivery: 'exactly_once',
+      rules: [{ field: 'mrn', required: true }],
+    },
+  ],
+});
 const children = new Set<CliProcess>();
 
 const TOTAL = 12_000;
 const PER_TRANSACTION = 200;
-
-writeFileSync(
-  configFile,
-  stringify({
-    kafka: { brokers: iso.env.KAFKA_BROKERS },
-    registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-    processors: [
-      {
-        name,
-        kind: 'validate',
-        input,
-        output,
-        delivery: 'exactly_once',
-        rules: [{ field: 'mrn', required: true }],
-      },
-    ],
-  }),
-);
 
 /** First started as `cdc processor run <name>`, restarted as `cdc run <name>` (the same service). */
 function startProcessor(command: 'processor run' | 'run'): { process: CliProcess; running: Promise<void> } {
@@ -52,7 +40,6 @@ function startProcessor(command: 'processor run' | 'run'): { process: CliProcess
 
 afterAll(async () => {
   await Promise.all([...children].map((child) => child.killHard()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a processor killed with -9 during load', () => {

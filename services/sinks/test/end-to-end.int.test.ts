@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { VERSIONS } from '@cdc/stack';
 import { isolate, startCli, type CliProcess } from '@cdc/testkit';
 
@@ -12,8 +9,8 @@ import { isolate, startCli, type CliProcess } from '@cdc/testkit';
 // -9 in the middle of the load and restarted; at the end `cdc sink verify` finds no difference.
 
 const iso = isolate('e2e_pgbench');
-const dir = mkdtempSync(join(tmpdir(), 'cdc-e2e-'));
-const file = join(dir, 'pipeline.yaml');
+/** The pipeline file, written once the test has its database. */
+let file = '';
 const processes: CliProcess[] = [];
 const PGBENCH = join(
   process.env.CDC_STACK_PG_BIN ?? `/usr/lib/postgresql/${VERSIONS.postgresMajor}/bin`,
@@ -24,7 +21,6 @@ const TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers'];
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.killHard()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function pgbench(args: string[], url: string): Promise<string> {
@@ -56,40 +52,33 @@ describe('end to end: pgbench into MongoDB (branches, tellers) and Redis (accoun
   it('captures a pgbench run into both sinks with no difference, across a sink killed with -9', async () => {
     const url = await iso.postgresUrl();
     await pgbench(['-i', '-s', '1', '-q'], url);
-    writeFileSync(
-      file,
-      stringify({
-        source: {
-          name: iso.id,
-          database: { url },
-          tables: TABLES.map((t) => `public.${t}`),
-          slot: `${iso.id}_slot`,
-          publication: `${iso.id}_pub`,
+    file = iso.pipelineFile({
+      source: {
+        name: iso.id,
+        database: { url },
+        tables: TABLES.map((t) => `public.${t}`),
+        slot: `${iso.id}_slot`,
+        publication: `${iso.id}_pub`,
+      },
+      sinks: [
+        {
+          name: `${iso.id}-mongo`,
+          kind: 'mongodb',
+          // FerretDB (the local MongoDB-wire server) scans a whole collection for every update
+          // of an existing document: 100000 accounts would take hours there. The small tables
+          // carry pgbench's hottest rows (every transaction updates one branch and one teller).
+          topics: ['pgbench_branches', 'pgbench_tellers'].map((t) => `${iso.id}.public.${t}`),
+          database: iso.mongoDatabase(),
+          collection: '{table}',
         },
-        kafka: { brokers: iso.env.KAFKA_BROKERS },
-        registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-        redis: { url: iso.env.REDIS_URL },
-        mongo: { url: iso.env.MONGO_URL },
-        sinks: [
-          {
-            name: `${iso.id}-mongo`,
-            kind: 'mongodb',
-            // FerretDB (the local MongoDB-wire server) scans a whole collection for every update
-            // of an existing document: 100000 accounts would take hours there. The small tables
-            // carry pgbench's hottest rows (every transaction updates one branch and one teller).
-            topics: ['pgbench_branches', 'pgbench_tellers'].map((t) => `${iso.id}.public.${t}`),
-            database: iso.mongoDatabase(),
-            collection: '{table}',
-          },
-          {
-            name: `${iso.id}-redis`,
-            kind: 'redis',
-            topics: [`${iso.id}.public.pgbench_accounts`],
-            key: `${iso.redisKey('account')}:{aid}`,
-          },
-        ],
-      }),
-    );
+        {
+          name: `${iso.id}-redis`,
+          kind: 'redis',
+          topics: [`${iso.id}.public.pgbench_accounts`],
+          key: `${iso.redisKey('account')}:{aid}`,
+        },
+      ],
+    });
 
     const source = cli('source', 'run', '-c', file);
     await source.printed('streaming started');

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, inject } from 'vitest';
 import { silenceKnownKafkajsWarnings, type StackEnv } from '@cdc/core';
 import {
@@ -25,6 +29,11 @@ export interface Isolation {
   mongoDatabase(): string;
   /** Creates (once) a PostgreSQL database of this file and returns its URL. */
   postgresUrl(): Promise<string>;
+  /**
+   * Writes a pipeline file (YAML) with the stack's addresses (Kafka, registry, Redis, MongoDB)
+   * and these sections, in a folder of this file's own, and returns its path.
+   */
+  pipelineFile(sections: Record<string, unknown>): string;
 }
 
 /** Call once at the top of a test file: `const iso = isolate('kafka-registry');`. */
@@ -37,8 +46,11 @@ export function isolate(label: string): Isolation {
     .slice(0, 30);
   const id = `t_${slug}_${randomBytes(4).toString('hex')}`;
   let database: Promise<string> | undefined;
+  let folder: string | undefined;
+  let files = 0;
 
   afterAll(async () => {
+    if (folder) rmSync(folder, { recursive: true, force: true });
     await Promise.all([
       dropKafkaTopics(env, id),
       dropSubjects(env, id),
@@ -55,5 +67,20 @@ export function isolate(label: string): Isolation {
     redisKey: (name) => `${id}:${name}`,
     mongoDatabase: () => id,
     postgresUrl: () => (database ??= createPostgresDatabase(env, id)),
+    pipelineFile: (sections) => {
+      folder ??= mkdtempSync(join(tmpdir(), `cdc-${slug}-`));
+      const file = join(folder, `pipeline-${++files}.yaml`);
+      writeFileSync(
+        file,
+        stringify({
+          kafka: { brokers: env.KAFKA_BROKERS },
+          registry: { url: env.SCHEMA_REGISTRY_URL },
+          redis: { url: env.REDIS_URL },
+          mongo: { url: env.MONGO_URL },
+          ...sections,
+        }),
+      );
+      return file;
+    },
   };
 }
