@@ -1,8 +1,9 @@
 // What the benchmark scripts (bench/*.ts) and their worker processes share: settings from the
 // environment, deterministic randomness, the machine's description and the BENCHMARKS.md sections.
-// Node built-ins only, so that a worker importing it loads nothing else.
+// Node built-ins only at run time (kafkajs for types), so that a worker importing it loads nothing else.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import type { Admin, Kafka } from 'kafkajs';
 
 export function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -44,6 +45,17 @@ export function machine(): string {
 }
 
 export const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+
+/** Runs `work` with a connected admin client of `kafka`, disconnected afterwards. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

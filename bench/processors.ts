@@ -20,12 +20,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
 import { avroType, kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings, wireFormat } from '@cdc/core';
 import { findProcessor, loadPipelineConfig, type ProcessorConfig } from '@cdc/pipeline';
 import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec, type Row } from '@cdc/processor';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
-import { intFromEnv, machine, markdownTable, prng, round, writeRunSection } from './common.ts';
+import { intFromEnv, machine, markdownTable, prng, round, withAdmin, writeRunSection } from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './processor-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -308,16 +308,6 @@ function encode(events: readonly ChangeEvent[], ids: { key: number; value: numbe
 
 // ---------------------------------------------------------------- stack set-up and clean-up
 
-async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const facilityKey = (index: number) => `facility:${FIRST_FACILITY + index}`;
 
 async function seedFacilities(redisUrl: string): Promise<void> {
@@ -338,7 +328,7 @@ async function seedFacilities(redisUrl: string): Promise<void> {
 
 /** Everything the benchmark created, of this run and of runs that did not get to clean up. */
 async function cleanUp(redisUrl: string): Promise<void> {
-  await withAdmin(async (admin) => {
+  await withAdmin(kafka, async (admin) => {
     const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(`${PREFIX}.`));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
     const groups = (await admin.listGroups()).groups
@@ -366,7 +356,7 @@ async function cleanUp(redisUrl: string): Promise<void> {
 
 /** Produces into a fresh topic, several sends in flight; returns records/s. */
 async function produce(topic: string, messages: readonly Message[]): Promise<number> {
-  await withAdmin((admin) =>
+  await withAdmin(kafka, (admin) =>
     admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
   );
   const producer = kafka.producer({ allowAutoTopicCreation: false });

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import {
@@ -64,6 +64,7 @@ import {
   prng,
   round,
   sleep,
+  withAdmin,
   writeRunSection,
 } from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './sink-worker.ts';
@@ -228,7 +229,7 @@ async function produceEvents(topic: string, plan: EventPlan = MIXED): Promise<Pr
     lsn = commitLsn;
   }
 
-  await withAdmin((admin) =>
+  await withAdmin(kafka, (admin) =>
     admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
   );
   const producer = kafka.producer({
@@ -252,16 +253,6 @@ async function produceEvents(topic: string, plan: EventPlan = MIXED): Promise<Pr
 }
 
 // ---------------------------------------------------------------- stack set-up and clean-up
-
-async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function cleanUp(withMongo: boolean): Promise<void> {
   await Promise.all([
@@ -492,7 +483,7 @@ async function prepareSource(): Promise<SourceConfig> {
     await client.end();
   }
   // Created here so that the sink can subscribe before the first change reaches the source.
-  await withAdmin((admin) =>
+  await withAdmin(kafka, (admin) =>
     admin.createTopics({
       topics: [{ topic: `${NAMESPACE}.public.steady`, numPartitions: 1 }],
       waitForLeaders: true,
