@@ -55,21 +55,58 @@ export {
   DLQ_HEADERS,
   deadLetterHeaders,
   dlqTopic,
+  partReason,
+  schemaIdIn,
   type DeadLetterOrigin,
   type DeadLetterReason,
+  type RecordPart,
 } from './dead-letter.ts';
 export { endRecordSpans, startRecordSpan, type RecordSpan } from './tracing.ts';
 export { toSinkEvent } from './sink/sink-event.ts';
 export {
   CONFLICT_TOPIC_SUFFIX,
-  SINK_TRACER,
   SinkRuntime,
-  isRetriable,
   type SinkCounters,
   type SinkMetrics,
   type SinkRuntimeEvent,
   type SinkRuntimeOptions,
 } from './sink/sink-runtime.ts';
+export { SINK_TRACER } from './sink/sink-records.ts';
+export type { BreakerState } from './sink/sink-metrics.ts';
+export { NeedsOperatorError, isTransient, needsOperator, reasonOf } from './failure.ts';
+export { networkProblem } from './network-error.ts';
+export { SHARED_SETTINGS, describeEndpoint } from './endpoint.ts';
+export {
+  Readiness,
+  describeWaitEvent,
+  formatDelay,
+  type Dependency,
+  type Phase,
+  type ReadinessSnapshot,
+  type WaitEvent,
+  type Waiting,
+} from './readiness.ts';
+export {
+  DEFAULT_BACKOFF,
+  dependencyOf,
+  establishAll,
+  resolved,
+  retrying,
+  waited,
+  type Backoff,
+  type Prerequisite,
+  type RetryOptions,
+  type WaitContext,
+} from './waiting.ts';
+export { CLIENT_RETRY, describeKafka, serviceKafka, stringHeaders } from './kafka/client.ts';
+export { kafkaFailure, operatorFixOf } from './kafka/kafka-failure.ts';
+export { LazyProducer } from './kafka/lazy-producer.ts';
+export { withHeartbeats } from './kafka/heartbeat.ts';
+export {
+  SupervisedConsumer,
+  settleWithin,
+  type SupervisedConsumerOptions,
+} from './kafka/supervised-consumer.ts';
 export {
   canonicalRow,
   canonicalValue,
@@ -96,3 +133,11 @@ export {
 } from './ops/consumer-groups.ts';
 export { readRanges, type PartitionRange, type ReadRangeOptions, type ReadRecord } from './ops/read-range.ts';
 export { parseKeyTemplate, type KeyTemplate, type KeyTemplateWording } from './key-template.ts';
+export {
+  describeInactiveSlot,
+  dropSlotCommand,
+  formatBytes,
+  inactiveSlots,
+  type InactiveSlot,
+  type SlotQueryClient,
+} from './replication-slots.ts';

@@ -1,4 +1,6 @@
 export type { Component, ComponentName, Health } from './component.ts';
+export { killServer } from './fault.ts';
 export { describeSettings, readStackSettings, STACK_SETTINGS, type StackSettings } from './settings.ts';
 export { Stack, type ComponentStatus, type UpOptions } from './stack.ts';
+export { crashPostgres } from './postgres-crash.ts';
 export { VERSIONS } from './versions.ts';
