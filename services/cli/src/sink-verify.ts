@@ -49,7 +49,7 @@ export async function verifySinkCommand(
   try {
     for (const topic of sinkConfig.topics) {
       const table = tableOfTopic(config, topic);
-      const rows = readTableRows(config.source.database.url, table.schema, table.name);
+      const rows = readTableRows(config.source, table.schema, table.name);
       reports.push({ table: `${table.schema}.${table.name}`, report: await verifyRows(rows, sink, table) });
     }
   } finally {

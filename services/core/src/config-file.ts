@@ -59,9 +59,16 @@ export async function readYamlFile(file: string): Promise<YamlFile> {
 export function formatConfigPath(path: ConfigPath, root = 'config'): string {
   if (path.length === 0) return root;
   return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`))
+    .map((part, i) => {
+      if (typeof part === 'number') return `[${part}]`;
+      // A key of a free mapping (a table name such as 'public.events') is not a setting name.
+      if (!SETTING_NAME.test(String(part))) return `['${String(part)}']`;
+      return `${i > 0 ? '.' : ''}${String(part)}`;
+    })
     .join('');
 }
+
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 export interface IssueContext {
   /** Where the validated value sits in the file (e.g. ['source']), for paths and line numbers. */

@@ -85,6 +85,9 @@ function rows(schema: JsonSchema, path: string, out: string[][], seen = new Set<
   }
   for (const [key, child] of Object.entries(schema.properties ?? {}))
     rows(child, path ? `${path}.${key}` : key, out, seen);
+  // A mapping of free keys (z.record): one row for the value under any key.
+  if (typeof schema.additionalProperties === 'object')
+    rows(schema.additionalProperties, `${path}.<key>`, out, seen);
   if (schema.items) rows(schema.items, `${path}[]`, out, seen);
   for (const option of schema.anyOf ?? schema.oneOf ?? []) {
     if (option.properties || option.items || option.anyOf || option.oneOf) rows(option, path, out, seen);

@@ -29,9 +29,10 @@ describe('parseSourceConfig', () => {
       tables: 'all',
       publication: 'cdc_pub',
       slot: 'cdc_slot',
+      envelope: 'cdc',
       snapshot: { mode: 'initial', chunkRows: 10_000 },
       heartbeat: { intervalMs: 10_000 },
-      keyless: { allow: [] },
+      keyless: { allow: [], key_columns: {} },
       kafka: { brokers: ['127.0.0.1:59092'] },
       registry: { url: 'http://127.0.0.1:58081/apis/ccompat/v7' },
     });
@@ -122,8 +123,8 @@ describe('parseSourceConfig', () => {
       "source.tables: must be 'all' or a non-empty list of 'schema.table' names",
       'source.snapshot: must be a mapping of settings',
       'source.heartbeat.intervalMs: must be a whole number of milliseconds',
-      'source.keyless.alow: unknown setting; known here: allow',
-      'source.slots: unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
+      'source.keyless.alow: unknown setting; known here: allow, key_columns',
+      'source.slots: unknown setting; known here: name, database, tables, publication, slot, envelope, snapshot, heartbeat, keyless, kafka, registry',
     ]);
     expect(problemsOf({ tables: ['public.a.b', `public.${'x'.repeat(64)}`] })).toEqual([
       "source.tables[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
@@ -145,6 +146,55 @@ describe('parseSourceConfig', () => {
     expect(parseSourceConfig({ keyless: { allow: ['public.b'] } }, {}).keyless.allow).toEqual(['public.b']);
   });
 
+  it('reads the message key columns of keyless tables, which captures them without a primary key', () => {
+    const config = parseSourceConfig(
+      {
+        tables: ['public.audit', 'public.events', 'public.log'],
+        keyless: { allow: ['public.log'], key_columns: { ' public.events ': ['tenant', 'event_id'] } },
+      },
+      {},
+    );
+    // Kept as declared (key-columns.ts puts the key fields in column order).
+    expect(config.keyless.key_columns).toEqual({ 'public.events': ['tenant', 'event_id'] });
+    // Declaring the key is the opt-in: the table joins allow, the one list every check reads.
+    expect(config.keyless.allow).toEqual(['public.log', 'public.events']);
+    expect(
+      parseSourceConfig({ keyless: { allow: ['public.e'], key_columns: { 'public.e': ['id'] } } }, {}).keyless
+        .allow,
+    ).toEqual(['public.e']);
+  });
+
+  it('names every problem of declared key columns', () => {
+    expect(problemsOf({ keyless: { key_columns: ['event_id'] } })).toEqual([
+      "source.keyless.key_columns: must map 'schema.table' names to lists of column names",
+    ]);
+    expect(
+      problemsOf({
+        keyless: { key_columns: { events: ['id'], 'public.a': [], 'public.b': 'id', 'public.c': [''] } },
+      }),
+    ).toEqual([
+      "source.keyless.key_columns.events: must be 'schema.table' such as public.patients (names as in the catalog)",
+      "source.keyless.key_columns['public.a']: must list at least one column",
+      "source.keyless.key_columns['public.b']: must be a list of column names",
+      "source.keyless.key_columns['public.c'][0]: must not be empty",
+    ]);
+    expect(
+      problemsOf({
+        tables: ['public.a'],
+        keyless: { key_columns: { 'public.a': ['id', 'id'], 'public.b': ['x'] } },
+      }),
+    ).toEqual([
+      "source.keyless.key_columns['public.a'][1]: id is listed twice; list each key column once",
+      "source.keyless.key_columns['public.b']: public.b is not one of the captured tables; add it to tables or remove it here",
+    ]);
+  });
+
+  it('takes the envelope, cdc unless debezium is asked for, and refuses others', () => {
+    expect(parseSourceConfig({}, {}).envelope).toBe('cdc');
+    expect(parseSourceConfig({ envelope: 'debezium' }, {}).envelope).toBe('debezium');
+    expect(problemsOf({ envelope: 'avro' })).toEqual(['source.envelope: must be cdc or debezium']);
+  });
+
   it('says when a bad value came from a stack variable', () => {
     expect(problemsOf({}, { CDC_PG_URL: 'mysql://db', KAFKA_BROKERS: 'nope' })).toEqual([
       'source.database.url: must be a postgres: or postgresql: URL such as postgres://postgres@127.0.0.1:55432/cdc (taken from the environment variable CDC_PG_URL)',
@@ -164,7 +214,7 @@ describe('parseSourceConfig', () => {
     };
     walk(schema, '');
     expect(undescribed).toEqual([]);
-    expect(Object.keys(schema.properties ?? {})).toHaveLength(10);
+    expect(Object.keys(schema.properties ?? {})).toHaveLength(11);
   });
 });
 
@@ -253,7 +303,7 @@ describe('loadSourceConfig', () => {
     expect(error.message).toBe(
       `invalid source configuration in the source: section of ${path}:\n` +
         '  source.snapshot.chunkRows (line 4): must be at least 1\n' +
-        '  source.colour (line 5): unknown setting; known here: name, database, tables, publication, slot, snapshot, heartbeat, keyless, kafka, registry',
+        '  source.colour (line 5): unknown setting; known here: name, database, tables, publication, slot, envelope, snapshot, heartbeat, keyless, kafka, registry',
     );
     expect(error.fix).toBe(`correct the settings listed above in ${path}`);
     expect(error.details.file).toBe(path);

@@ -36,10 +36,19 @@ const tableName = z
     'schema and table names are at most 63 bytes in PostgreSQL',
   );
 
+const columnName = z
+  .string({ error: 'must be a column name' })
+  .min(1, 'must not be empty')
+  .refine((name) => Buffer.byteLength(name) <= 63, 'column names are at most 63 bytes in PostgreSQL');
+
 // 120 = Kafka's 249-character topic limit minus room for `.<schema>.<table>` at 63 bytes each.
 const topicPart = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,120}$/, 'must be 1 to 120 of a-z A-Z 0-9 . _ - (it prefixes Kafka topic names)');
+
+/** The layouts of a change record on the source's topics (src/envelope-format.ts). */
+export const ENVELOPES = ['cdc', 'debezium'] as const;
+export type EnvelopeName = (typeof ENVELOPES)[number];
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 const SLOT_RULE = '1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)';
@@ -71,6 +80,18 @@ const fields = z.strictObject(
       .regex(SLOT_NAME, `must be ${SLOT_RULE}`)
       .optional()
       .describe('Logical replication slot (pgoutput); created if missing (default <name>_slot)'),
+    envelope: z
+      .enum(ENVELOPES, { error: 'must be cdc or debezium' })
+      .default('cdc')
+      .describe(
+        'cdc: our envelope (docs/contracts.md): the version (commit_lsn, seq) in every event, ' +
+          'unchanged_fields, every type exact, what our processors and sinks read. debezium: the ' +
+          "records of Debezium's PostgreSQL connector (3.6) with its default settings (its source, " +
+          'transaction and snapshot fields, its type mapping, NOT NULL columns required, no truncate ' +
+          'events, a keyless table keyed by its key_columns, else its first unique index, else null), ' +
+          'for Debezium consumers; our ' +
+          'processors and sinks do not read it (cdc config check refuses them on these topics)',
+      ),
     snapshot: settingsSection('Initial copy of the tables', {
       mode: z
         .enum(['initial', 'never', 'initial_only', 'when_needed'], {
@@ -99,7 +120,39 @@ const fields = z.strictObject(
       allow: z
         .array(tableName)
         .default([])
-        .describe("'schema.table' names captured without a primary key (they need REPLICA IDENTITY FULL)"),
+        .describe(
+          "'schema.table' names captured without a primary key (they need REPLICA IDENTITY FULL); " +
+            'unless key_columns declares their key, the message key is the whole row, so every update ' +
+            'is a delete and a create under a new key (envelope cdc), or, as in Debezium, its first unique ' +
+            'index, else null (envelope debezium)',
+        ),
+      key_columns: z
+        .record(
+          tableName,
+          z
+            .array(columnName, { error: 'must be a list of column names' })
+            .min(1, 'must list at least one column')
+            .describe(
+              "The message key columns of the table named by the key ('schema.table'), as in the catalog",
+            ),
+          {
+            error: (issue) => {
+              if (issue.code === 'invalid_type')
+                return "must map 'schema.table' names to lists of column names";
+              // A bad table name: its own problem (tableName's), not zod's generic "Invalid key".
+              if (issue.code === 'invalid_key') return issue.issues[0]?.message;
+              return undefined;
+            },
+          },
+        )
+        .default({})
+        .describe(
+          "Message key columns of tables without a primary key, as Debezium's message.key.columns: " +
+            "{ 'public.events': [event_id] }. Declaring a table captures it without a primary key " +
+            '(no need to list it in allow as well; it needs REPLICA IDENTITY FULL). Key fields follow ' +
+            'the column order of the table (envelope cdc) or the order listed here (envelope debezium, as ' +
+            'Debezium); a NULL in a declared column is part of the key',
+        ),
     }),
     kafka: settingsSection('Kafka', {
       brokers: brokersSetting,
@@ -125,6 +178,8 @@ export const sourceConfigSchema = fields.transform((config, ctx) => {
     });
   }
   const tables = config.tables === 'all' ? ('all' as const) : [...new Set(config.tables)];
+  const notCaptured = (name: string) =>
+    `${name} is not one of the captured tables; add it to tables or remove it here`;
   if (tables !== 'all') {
     config.keyless.allow.forEach((name, index) => {
       if (!tables.includes(name)) {
@@ -132,12 +187,41 @@ export const sourceConfigSchema = fields.transform((config, ctx) => {
           code: 'custom',
           input: name,
           path: ['keyless', 'allow', index],
-          message: `${name} is not one of the captured tables; add it to tables or remove it here`,
+          message: notCaptured(name),
         });
       }
     });
   }
-  return { ...config, tables, publication: config.publication ?? `${config.name}_pub`, slot };
+  for (const [name, columns] of Object.entries(config.keyless.key_columns)) {
+    if (tables !== 'all' && !tables.includes(name)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: name,
+        path: ['keyless', 'key_columns', name],
+        message: notCaptured(name),
+      });
+    }
+    columns.forEach((column, index) => {
+      if (columns.indexOf(column) !== index) {
+        ctx.issues.push({
+          code: 'custom',
+          input: column,
+          path: ['keyless', 'key_columns', name, index],
+          message: `${column} is listed twice; list each key column once`,
+        });
+      }
+    });
+  }
+  // Declaring a table's key columns is itself the explicit opt-in to capture it without a primary
+  // key: `allow` is the one list of keyless tables that every check reads.
+  const allow = [...new Set([...config.keyless.allow, ...Object.keys(config.keyless.key_columns)])];
+  return {
+    ...config,
+    tables,
+    publication: config.publication ?? `${config.name}_pub`,
+    slot,
+    keyless: { ...config.keyless, allow },
+  };
 });
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>;

@@ -1,15 +1,17 @@
 import type pg from 'pg';
-import { CdcError } from '@cdc/core';
+import { CdcError, describeInactiveSlot, inactiveSlots } from '@cdc/core';
 import type { SourceConfig } from './config.ts';
 import {
   IDENTITY,
   ident,
   notAllTables,
   qualified,
+  readColumns,
   readPublication,
   readSlot,
   readTables,
   slotProblem,
+  type ColumnRow,
   type Problem,
   type TableRow,
 } from './setup-catalog.ts';
@@ -18,8 +20,13 @@ export interface PreflightTable {
   schema: string;
   name: string;
   replicaIdentity: (typeof IDENTITY)[keyof typeof IDENTITY];
-  /** Columns that identify a row in change events (the primary key); empty for keyless tables. */
+  /**
+   * Its primary key columns, in key order; empty for a keyless table, whose message key is then
+   * its declared key columns or the whole row (key-columns.ts).
+   */
   keyColumns: string[];
+  /** The columns keyless.key_columns declares as its message key, if any. */
+  declaredKeyColumns?: readonly string[];
   /** Whether the publication already sends this table's changes. */
   published: boolean;
 }
@@ -31,6 +38,11 @@ export interface PreflightReport {
   tables: PreflightTable[];
   publication: { name: string; exists: boolean; allTables: boolean };
   slot: { name: string; exists: boolean; active: boolean };
+  /**
+   * What does not stop the capture but needs the operator's eye, each with its fix: inactive
+   * replication slots of others that keep WAL, nullable declared key columns.
+   */
+  warnings: Problem[];
 }
 
 type ServerRow = Record<'wal_level' | 'role' | 'database' | 'version', string> &
@@ -129,29 +141,116 @@ export async function preflight(client: pg.Client, config: SourceConfig): Promis
     'create them, or remove them from the config path tables (names are case-sensitive, as in the catalog)',
   );
   for (const table of tables) problems.push(...tableProblems(table, config, server.role));
+  const warnings: Problem[] = [];
+  const declared = await declaredKeyProblems(client, config, found, server.database);
+  problems.push(...declared.problems);
+  warnings.push(...declared.warnings);
+  // Other slots' WAL is not ours to drop, but a forgotten one fills the disk (anchors.md, failure 1).
+  for (const other of await inactiveSlots(client, config.database.url, { except: config.slot })) {
+    warnings.push({
+      message: describeInactiveSlot(other),
+      fix: `if nothing uses it any more: ${other.dropCommand}`,
+    });
+  }
 
   if (problems.length > 0) {
     const lines = problems.map((p, i) => `  ${i + 1}. ${p.message}\n     fix: ${p.fix}`);
-    throw new CdcError('PREFLIGHT_FAILED', `PostgreSQL is not ready for capture:\n${lines.join('\n')}`, {
+    const also = warnings.map((w) => `  - ${w.message}\n     fix: ${w.fix}`);
+    const text = [
+      `PostgreSQL is not ready for capture:\n${lines.join('\n')}`,
+      ...(also.length > 0 ? [`Warnings (not blocking):\n${also.join('\n')}`] : []),
+    ].join('\n');
+    throw new CdcError('PREFLIGHT_FAILED', text, {
       retriable: problems.every((p) => p.retriable),
       fix: 'apply the fix under each problem above, then start again',
-      details: { problems },
+      details: { problems, warnings },
     });
   }
   return {
     serverVersion: server.version,
     database: server.database,
     role: server.role,
-    tables: found.map((t) => ({
-      schema: t.schema,
-      name: t.name,
-      replicaIdentity: IDENTITY[t.relreplident],
-      keyColumns: t.pk ?? [],
-      published: t.published,
-    })),
+    tables: found.map((t) => {
+      const keyColumns = config.keyless.key_columns[`${t.schema}.${t.name}`];
+      return {
+        schema: t.schema,
+        name: t.name,
+        replicaIdentity: IDENTITY[t.relreplident],
+        keyColumns: t.pk ?? [],
+        ...(keyColumns && { declaredKeyColumns: keyColumns }),
+        published: t.published,
+      };
+    }),
     publication: { name: config.publication, exists: !!publication, allTables: !!publication?.puballtables },
     slot: { name: config.slot, exists: !!slot, active: !!slot?.active },
+    warnings,
   };
+}
+
+/**
+ * The declarations of keyless.key_columns against the catalog: a table that is not there or has
+ * a primary key (which is then its message key), columns it lacks or that pgoutput never sends.
+ * A nullable key column is allowed (its NULL is part of the key) but worth a warning.
+ */
+async function declaredKeyProblems(
+  client: pg.Client,
+  config: SourceConfig,
+  tables: readonly TableRow[],
+  database: string,
+): Promise<{ problems: Problem[]; warnings: Problem[] }> {
+  const declared = Object.entries(config.keyless.key_columns);
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  if (declared.length === 0) return { problems, warnings };
+  const rows = await readColumns(
+    client,
+    declared.map(([name]) => name),
+  );
+  const columns = new Map<string, Map<string, ColumnRow>>();
+  for (const column of rows) {
+    const known = columns.get(column.table) ?? new Map<string, ColumnRow>();
+    columns.set(column.table, known.set(column.name, column));
+  }
+  for (const [name, keyColumns] of declared) {
+    const setting = `the config path keyless.key_columns['${name}']`;
+    const table = tables.find((t) => `${t.schema}.${t.name}` === name);
+    if (!table) {
+      // A listed table that is missing is reported with the other missing tables.
+      if (config.tables === 'all') {
+        problems.push({
+          message: `keyless.key_columns declares the key of ${name}, which is not a table of database ${database}`,
+          fix: `create it, or remove ${setting}`,
+        });
+      }
+      continue;
+    }
+    if (table.pk) {
+      problems.push({
+        message: `keyless.key_columns declares (${keyColumns.join(', ')}) as the key of ${name}, which has a primary key (${table.pk.join(', ')}): that is its message key`,
+        fix: `remove ${setting} (tables with a primary key are keyed by it)`,
+      });
+      continue;
+    }
+    const known = columns.get(name) ?? new Map<string, ColumnRow>();
+    const captured = [...known.values()].filter((c) => !c.generated).map((c) => c.name);
+    for (const column of keyColumns) {
+      const found = known.get(column);
+      if (!found || found.generated) {
+        problems.push({
+          message: found
+            ? `keyless.key_columns declares ${name}.${column} as a key column, but it is a generated column, whose values pgoutput never sends`
+            : `keyless.key_columns declares ${name}.${column} as a key column, but ${name} has no such column`,
+          fix: `correct ${setting} to columns of the table (${captured.join(', ')}); names are case-sensitive, as in the catalog`,
+        });
+      } else if (!found.not_null) {
+        warnings.push({
+          message: `key column ${name}.${column} (keyless.key_columns) is nullable: rows with NULL there share that part of their message key`,
+          fix: `ALTER TABLE ${qualified(table)} ALTER COLUMN ${ident(column)} SET NOT NULL; if it never holds NULL`,
+        });
+      }
+    }
+  }
+  return { problems, warnings };
 }
 
 function tableProblems(t: TableRow, config: SourceConfig, role: string): Problem[] {
@@ -184,7 +283,8 @@ function tableProblems(t: TableRow, config: SourceConfig, role: string): Problem
       message: `${name} has no primary key, so its events would have no message key (and once published, PostgreSQL would refuse its updates and deletes)`,
       fix:
         `add a primary key (ALTER TABLE ${table} ADD PRIMARY KEY (...);), or capture it without one: ` +
-        `ALTER TABLE ${table} REPLICA IDENTITY FULL; and add '${name}' to the config path keyless.allow`,
+        `ALTER TABLE ${table} REPLICA IDENTITY FULL; and add '${name}' to the config path keyless.allow ` +
+        `(its message key is then the whole row), or declare its key columns in keyless.key_columns`,
     });
   } else if (!t.pk && t.relreplident !== 'f') {
     problems.push({

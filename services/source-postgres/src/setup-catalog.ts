@@ -113,3 +113,28 @@ export async function readTables(client: pg.Client, config: SourceConfig): Promi
   );
   return rows;
 }
+
+export interface ColumnRow {
+  /** 'schema.table' */
+  table: string;
+  name: string;
+  not_null: boolean;
+  /** A generated column: pgoutput never sends its value. */
+  generated: boolean;
+}
+
+/** The columns of the named 'schema.table' tables that exist, in attnum order. */
+export async function readColumns(client: pg.Client, names: readonly string[]): Promise<ColumnRow[]> {
+  if (names.length === 0) return [];
+  const parts = names.map((name) => name.split('.'));
+  const { rows } = await client.query<ColumnRow>(
+    `select n.nspname || '.' || c.relname as table, a.attname as name, a.attnotnull as not_null,
+            a.attgenerated <> '' as generated
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where (n.nspname, c.relname) in (select * from unnest($1::text[], $2::text[]))
+        and a.attnum > 0 and not a.attisdropped
+      order by 1, a.attnum`,
+    [parts.map((p) => p[0]), parts.map((p) => p[1])],
+  );
+  return rows;
+}

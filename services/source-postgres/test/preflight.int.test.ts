@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdcError } from '@cdc/core';
@@ -111,6 +112,85 @@ describe('preflight', () => {
       keyColumns: [],
       published: false,
     });
+  });
+
+  it('checks declared key columns against the catalog, every problem with its fix', async () => {
+    await sql.query(`
+      create table readings (sensor text, at timestamptz not null, v float8,
+                             twice float8 generated always as (v * 2) stored);
+      alter table readings replica identity full`);
+    const tables = ['public.patients', 'public.readings'];
+    const declared = (keyColumns: Record<string, string[]>) =>
+      configFor('declared', { tables, keyless: { key_columns: keyColumns } });
+    const error = await refusal(
+      sql,
+      declared({ 'public.patients': ['name'], 'public.readings': ['at', 'Sensor', 'twice'] }),
+    );
+    expect(error.details.problems).toHaveLength(3);
+    expect(error.message).toContain(
+      'keyless.key_columns declares (name) as the key of public.patients, which has a primary key (id): that is its message key',
+    );
+    expect(error.message).toContain(
+      "fix: remove the config path keyless.key_columns['public.patients'] (tables with a primary key are keyed by it)",
+    );
+    expect(error.message).toContain(
+      'keyless.key_columns declares public.readings.Sensor as a key column, but public.readings has no such column',
+    );
+    expect(error.message).toContain(
+      'keyless.key_columns declares public.readings.twice as a key column, but it is a generated column, whose values pgoutput never sends',
+    );
+    expect(error.message).toContain(
+      "fix: correct the config path keyless.key_columns['public.readings'] to columns of the table (sensor, at, v)",
+    );
+
+    // Declaring the key is the opt-in: readings needs no keyless.allow entry.
+    const report = await preflight(sql, declared({ 'public.readings': ['sensor', 'at'] }));
+    expect(report.tables.find((t) => t.name === 'readings')).toEqual({
+      schema: 'public',
+      name: 'readings',
+      replicaIdentity: 'full',
+      keyColumns: [],
+      declaredKeyColumns: ['sensor', 'at'],
+      published: false,
+    });
+    expect(report.warnings).toContainEqual({
+      message:
+        'key column public.readings.sensor (keyless.key_columns) is nullable: rows with NULL there share that part of their message key',
+      fix: 'ALTER TABLE "public"."readings" ALTER COLUMN "sensor" SET NOT NULL; if it never holds NULL',
+    });
+    expect(report.warnings.some((w) => w.message.includes('public.readings.at'))).toBe(false);
+  });
+
+  it('warns about inactive slots of others, with the WAL each keeps and the command that drops it', async () => {
+    const config = configFor('slots', { tables: ['public.patients'] });
+    const idle = `${iso.id}_idle`;
+    await sql.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [idle]);
+    await sql.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [config.slot]);
+    try {
+      await sql.query(`insert into patients select n, 'p' || n from generate_series(1000, 1999) n`);
+      const report = await preflight(sql, config);
+      const warning = report.warnings.find((w) => w.message.includes(idle));
+      expect(warning?.message).toMatch(
+        new RegExp(
+          `^replication slot ${idle} \\(logical slot of database ${iso.id}\\) is inactive and retains \\d+(\\.\\d)? (bytes|kB|MB) of WAL$`,
+        ),
+      );
+      const command = `psql ${url} -c "select pg_drop_replication_slot('${idle}')"`;
+      expect(warning?.fix).toBe(`if nothing uses it any more: ${command}`);
+      // Its own slot is the one it streams from: no warning about it.
+      expect(report.warnings.some((w) => w.message.includes(`slot ${config.slot} `))).toBe(false);
+      // A refusal lists the warnings too, after the problems.
+      const refused = await refusal(sql, configFor('slots', { tables: ['public.audit_log'] }));
+      expect(refused.message).toMatch(new RegExp(`Warnings \\(not blocking\\):\\n[^]*slot ${idle} `));
+
+      // The command does what it says.
+      execFileSync('sh', ['-c', command], { stdio: 'pipe' });
+      const { rowCount } = await sql.query(`select 1 from pg_replication_slots where slot_name = $1`, [idle]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await dropSlot(idle);
+      await dropSlot(config.slot);
+    }
   });
 
   it('names missing tables, together with every other problem', async () => {

@@ -14,6 +14,13 @@ describe('documentId', () => {
     expect(Object.keys((result as { id: { value: object } }).id.value)).toEqual(['tenant', 'patient_id']);
   });
 
+  it('holds every key field, so rows that differ in any one of them are different documents', () => {
+    // Unlike a Redis key template, nothing to configure can leave a key field out.
+    const a = documentId({ id: 1, tenant: 'a' }, same);
+    const b = documentId({ id: 1, tenant: 'b' }, same);
+    expect('id' in a && 'id' in b && a.id.text !== b.id.text).toBe(true);
+  });
+
   it('refuses an empty key or a null key value', () => {
     expect(documentId({}, same)).toMatchObject({ reason: expect.stringContaining('no key') as unknown });
     expect(documentId({ id: null }, same)).toMatchObject({

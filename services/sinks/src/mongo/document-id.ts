@@ -15,6 +15,10 @@ export type DocumentIdResult = { readonly id: DocumentId } | { readonly reason: 
  * One key column: its value (a bigint is stored as a BSON long, always, so one key always has one
  * type); several: a sub-document of them in key order (MongoDB compares sub-documents field by
  * field, in order). `names` maps a column to its field name in the document.
+ *
+ * Every field of the message key goes into `_id`, so a document is always determined by the
+ * message key: a MongoDB sink needs no check like the Redis sink's key templates, which may leave
+ * key fields out (redis/key-template.ts, unnamedKeyFields).
  */
 export function documentId(key: SinkRow, names: (column: string) => string): DocumentIdResult {
   const columns = Object.keys(key);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { event } from '../../test/conformance.ts';
-import { bookkeepingKey, parseKeyTemplate, recordKey, type KeyTemplate } from './key-template.ts';
+import {
+  bookkeepingKey,
+  parseKeyTemplate,
+  recordKey,
+  unnamedKeyFields,
+  type KeyTemplate,
+} from './key-template.ts';
 
 const template = (source: string) => parseKeyTemplate(source) as KeyTemplate;
 
@@ -26,5 +32,29 @@ describe('key templates', () => {
     expect(recordKey(undefined, missing)).toMatchObject({ reason: /no key fields/ });
     const nullKey = { ...event('c', 1), key: { id: null } };
     expect(recordKey(template('patient:{id}'), nullKey)).toHaveProperty('reason');
+  });
+
+  it('finds the key fields a template does not name', () => {
+    expect(unnamedKeyFields(template('t:{id}'), ['id', 'tenant'])).toEqual(['tenant']);
+    expect(unnamedKeyFields(template('t:{tenant}:{id}'), ['id', 'tenant'])).toEqual([]);
+    // The whole row of a keyless table: every column is a key field.
+    expect(unnamedKeyFields(template('e:{event_id}'), ['event_id', 'at', 'payload'])).toEqual([
+      'at',
+      'payload',
+    ]);
+  });
+
+  it('refuses an event whose key has fields the template does not name, saying how to fix the sink', () => {
+    // (id, tenant) rows that share an id would overwrite each other's record under t:{id}.
+    const composite = { ...event('u', 1), key: { id: 1n, tenant: 'acme' } };
+    const result = recordKey(template('t:{id}'), composite);
+    expect(result).toEqual({
+      reason:
+        "the sink's key 't:{id}' does not name the key field {tenant} of public.patients, so rows that differ " +
+        "only there would share one Redis record; name every key field in key (such as 't:{id}:{tenant}'), or " +
+        'leave key out for <table>:<key values>; then redrive the dead letters (cdc dlq redrive cdc.public.patients)',
+    });
+    // Without a template the key is every key value: always determined.
+    expect(recordKey(undefined, composite)).toEqual({ key: 'patients:1:acme' });
   });
 });

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CdcError, type AvroField, type AvroRecord, type AvroSchema } from '@cdc/core';
+import type { EnvelopeName } from '../config.ts';
 import type { ColumnKind } from '../types/column-kind.ts';
+import type { PgColumnType } from '../types/type-catalog.ts';
 
 /**
  * The Avro schemas of a captured table (key, row value, change event envelope), as plain JSON
@@ -14,7 +16,14 @@ export interface TableColumn {
   readonly name: string;
   readonly kind: ColumnKind;
   readonly nullable: boolean;
+  /** Part of the message key: the primary key, else the declared key columns (key-columns.ts). */
   readonly isKey: boolean;
+  /**
+   * The PostgreSQL type beyond its kind (enum labels, time precision, money or numeric), which
+   * Debezium's type mapping switches on (debezium/postgres-types.ts); our own mapping needs only
+   * the kind. The stream and the snapshot always fill it.
+   */
+  readonly pgType?: PgColumnType;
 }
 
 export interface TableShape {
@@ -22,6 +31,15 @@ export interface TableShape {
   readonly schema: string;
   readonly table: string;
   readonly columns: readonly TableColumn[];
+  /** The envelope the source writes the table's records in (source.envelope); absent: cdc. */
+  readonly envelope?: EnvelopeName;
+  /**
+   * The message key's columns in the key's own order (key-columns.ts): Debezium's key record
+   * takes its fields in this order; ours keeps column order. Absent: the key columns in column
+   * order. Empty: no message key, the records' keys are null (a keyless table in Debezium's
+   * envelope).
+   */
+  readonly keyOrder?: readonly string[];
 }
 
 /** Kafka allows [a-zA-Z0-9._-] in topic names; the prefix's own dots are kept. */
@@ -109,12 +127,14 @@ function fieldsOf(shape: TableShape, columns: readonly TableColumn[], forKey: bo
   });
 }
 
-/** The message key: the key columns only (a primary key's columns are never null). */
+/** The message key: the key columns only, in column order (a primary key's are never null). */
 export function keySchema(shape: TableShape): AvroRecord {
   const keyColumns = shape.columns.filter((column) => column.isKey);
   if (keyColumns.length === 0) {
     throw new CdcError('NO_PRIMARY_KEY', `table ${shape.schema}.${shape.table} has no primary key`, {
-      fix: 'add a primary key (or REPLICA IDENTITY USING INDEX on a unique index), or stop capturing the table',
+      fix:
+        'add a primary key, or capture it as a keyless table (REPLICA IDENTITY FULL, and its key columns in ' +
+        'keyless.key_columns or the table in keyless.allow), or stop capturing the table',
       details: { schema: shape.schema, table: shape.table },
     });
   }

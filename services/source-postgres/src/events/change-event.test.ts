@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { avroType } from '@cdc/core';
 import { envelopeSchema, keySchema, type TableShape } from '../avro/table-schemas.ts';
 import { UNCHANGED, type RelationMessage, type TruncateMessage, type Tuple } from '../pgoutput/messages.ts';
-import { buildChangeEvents, type ChangeEventInput } from './change-event.ts';
+import { buildChangeEvents, type ChangeEventInput, type KeyChange } from './change-event.ts';
+import { EventSeqs } from './event-seqs.ts';
 import { column, thrown } from '../testing.ts';
 
 // "full name" becomes the Avro field full_name: rows and unchanged_fields use the Avro names.
@@ -29,13 +30,14 @@ const relationOf = (shape: TableShape, full = false): RelationMessage => ({
   columns: shape.columns.map((c) => ({ name: c.name, typeOid: 25, typeMod: -1, isKey: full || c.isKey })),
 });
 
-const context = {
+// The message's first event is the transaction's third: seq 2.
+const context = () => ({
   txId: 731,
   commitLsn: 0x1a2b3c0n,
-  seq: 2n,
+  seqs: new EventSeqs(2n),
   lsn: 0x1a2b100n,
   commitTimeMs: 1_704_164_645_678n,
-};
+});
 const source = {
   version: '0.1.0',
   connector: 'postgresql',
@@ -50,7 +52,7 @@ const source = {
   commit_lsn: 0x1a2b3c0n,
   seq: 2n,
 };
-const version = { commitLsn: 0x1a2b3c0n, seq: 2n };
+const version = (seq = 2n) => ({ commitLsn: 0x1a2b3c0n, seq });
 const NOW = 1_704_164_700_000n;
 
 const ADA: Tuple = ['42', 'Ada Lovelace', 'long notes', '12.50', '2024-01-02 03:04:05.678901+00'];
@@ -74,7 +76,7 @@ function build(
     nowMs: NOW,
     shape,
     message,
-    context,
+    context: context(),
     ...extra,
   });
   const valueType = avroType(envelopeSchema(shape));
@@ -94,11 +96,15 @@ const event = (
   before: object | null,
   after: object | null,
   unchanged: string[] = [],
+  seq = 2n,
 ) => ({
   key,
-  value: { before, after, op, ts_ms: NOW, source, unchanged_fields: unchanged },
-  version,
+  value: { before, after, op, ts_ms: NOW, source: { ...source, seq }, unchanged_fields: unchanged },
+  version: version(seq),
 });
+const tombstone = (key: object, seq = 2n) => ({ key, value: null, version: version(seq) });
+/** Both halves of a key change name the other half's key. */
+const moved = <T extends object>(record: T, keyChange: KeyChange) => ({ ...record, keyChange });
 
 describe('buildChangeEvents', () => {
   it('insert: op c, after decoded per column kind, key the primary key', () => {
@@ -155,7 +161,7 @@ describe('buildChangeEvents', () => {
     const key = { id: 42n };
     expect(build({ tag: 'delete', relationOid: 16384, key: keyOnly })).toEqual([
       event(key, 'd', { id: 42n, full_name: null, notes: null, price: null, seen: null }, null),
-      { key, value: null, version },
+      tombstone(key),
     ]);
     // A key column without its value: no key can be made, and none is made up.
     const error = thrown(() =>
@@ -173,18 +179,40 @@ describe('buildChangeEvents', () => {
   it('delete under FULL: before is the whole old row', () => {
     expect(build({ tag: 'delete', relationOid: 16384, old: ADA })).toEqual([
       event({ id: 42n }, 'd', adaRow, null),
-      { key: { id: 42n }, value: null, version },
+      tombstone({ id: 42n }),
     ]);
   });
 
-  it('update that changes the key: delete + tombstone of the old key, create of the new one', () => {
-    const moved: Tuple = ['43', ...ADA.slice(1)];
+  it('update that changes the key: delete + tombstone of the old key, create of the new one, a seq each', () => {
+    const renumbered: Tuple = ['43', ...ADA.slice(1)];
+    const [oldKey, newKey] = [{ id: 42n }, { id: 43n }];
     expect(
-      build({ tag: 'update', relationOid: 16384, key: ['42', null, null, null, null], new: moved }),
+      build({ tag: 'update', relationOid: 16384, key: ['42', null, null, null, null], new: renumbered }),
     ).toEqual([
-      event({ id: 42n }, 'd', { id: 42n, full_name: null, notes: null, price: null, seen: null }, null),
-      { key: { id: 42n }, value: null, version },
-      event({ id: 43n }, 'c', null, { ...adaRow, id: 43n }),
+      moved(event(oldKey, 'd', { id: 42n, full_name: null, notes: null, price: null, seen: null }, null), {
+        newKey,
+      }),
+      moved(tombstone(oldKey), { newKey }),
+      moved(event(newKey, 'c', null, { ...adaRow, id: 43n }, [], 3n), { oldKey }),
+    ]);
+  });
+
+  it('REPLICA IDENTITY FULL with a primary key: an update of other columns is one u keyed by the primary key', () => {
+    // pgoutput flags every column as identity under FULL; the shape's key is still the primary key.
+    const changed: Tuple = ['42', 'Ada King', 'long notes', '13.00', ADA[4] ?? null];
+    const records = build({ tag: 'update', relationOid: 16384, old: ADA, new: changed }, patients, {
+      relation: relationOf(patients, true),
+    });
+    expect(records).toEqual([
+      event({ id: 42n }, 'u', adaRow, { ...adaRow, full_name: 'Ada King', price: '13.00' }),
+    ]);
+    // A change of the primary key itself is a key change, with the whole old row as `before`.
+    const renumbered: Tuple = ['20', ...changed.slice(1)];
+    const after = { ...adaRow, id: 20n, full_name: 'Ada King', price: '13.00' };
+    expect(build({ tag: 'update', relationOid: 16384, old: ADA, new: renumbered })).toEqual([
+      moved(event({ id: 42n }, 'd', adaRow, null), { newKey: { id: 20n } }),
+      moved(tombstone({ id: 42n }), { newKey: { id: 20n } }),
+      moved(event({ id: 20n }, 'c', null, after, [], 3n), { oldKey: { id: 42n } }),
     ]);
   });
 
@@ -202,28 +230,30 @@ describe('buildChangeEvents', () => {
     const snapshotContext = {
       txId: null,
       commitLsn: 0x1a2b3c0n,
-      seq: 2n,
+      seqs: new EventSeqs(2n),
       lsn: null,
       commitTimeMs: 1_704_164_645_678n,
     };
     const read = (last: boolean) =>
       build({ tag: 'read', row: ADA, last }, patients, { context: snapshotContext });
-    const expected = (snapshot: string) => [
+    const expected = (snapshot: string, seq: bigint) => [
       {
         key: { id: 42n },
         value: {
           ...event(null, 'r', null, adaRow).value,
-          source: { ...source, txId: null, lsn: null, snapshot },
+          source: { ...source, txId: null, lsn: null, snapshot, seq },
         },
-        version,
+        version: version(seq),
       },
     ];
-    expect(read(false)).toEqual(expected('true'));
-    expect(read(true)).toEqual(expected('last'));
+    // One running seq across the snapshot: a seq per row.
+    expect(read(false)).toEqual(expected('true', 2n));
+    expect(read(true)).toEqual(expected('last', 3n));
   });
 
   it('table without primary key under REPLICA IDENTITY FULL: the key is every column', () => {
-    // pgoutput flags every column as key under FULL; the shape takes the flags from the relation.
+    // Without a primary key or declared key columns, the key is the replica identity: every column
+    // under FULL (key-columns.ts), so every update is a key change.
     const log: TableShape = {
       prefix: 'cdc',
       schema: 'public',
@@ -238,12 +268,16 @@ describe('buildChangeEvents', () => {
     const key = { at: 1_704_164_645_000_000n, what: 'login', n: 7 };
     expect(
       build({ tag: 'delete', relationOid: 16384, old: row }, log, { relation: relationOf(log, true) }),
-    ).toEqual([event(key, 'd', key, null), { key, value: null, version }]);
+    ).toEqual([event(key, 'd', key, null), tombstone(key)]);
     // An unchanged TOAST value of a key column comes from the old row, into after and the new key.
-    const moved = { ...key, n: 8 };
+    const newKey = { ...key, n: 8 };
     expect(
       build({ tag: 'update', relationOid: 16384, old: row, new: [row[0] ?? null, UNCHANGED, '8'] }, log),
-    ).toEqual([event(key, 'd', key, null), { key, value: null, version }, event(moved, 'c', null, moved)]);
+    ).toEqual([
+      moved(event(key, 'd', key, null), { newKey }),
+      moved(tombstone(key), { newKey }),
+      moved(event(newKey, 'c', null, newKey, [], 3n), { oldKey: key }),
+    ]);
     // A nullable column gives a nullable key field: its NULL is part of the key.
     const nulled = { ...key, n: null };
     expect(build({ tag: 'insert', relationOid: 16384, new: [row[0] ?? null, 'login', null] }, log)).toEqual([

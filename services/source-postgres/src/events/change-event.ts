@@ -15,7 +15,8 @@ import type { ChangeContext } from './transaction-tracker.ts';
 
 /**
  * Turns one data message into the Kafka records of contracts.md: key and envelope as plain
- * objects that `avroType(keySchema(shape))` and `avroType(envelopeSchema(shape))` encode. Pure.
+ * objects that `avroType(keySchema(shape))` and `avroType(envelopeSchema(shape))` encode. Pure,
+ * but for drawing one seq per event it makes from `context.seqs`, in the order it returns them.
  *
  * Field names and nullability are read from keySchema/valueSchema themselves, so the builder and
  * the registered schemas cannot disagree. No value is ever invented: where PostgreSQL did not send
@@ -73,11 +74,21 @@ export interface Envelope {
   unchanged_fields: string[];
 }
 
-/** value null is a tombstone; key null only for truncates. */
+/**
+ * The other half's key, on both halves of a key change: `newKey` on the delete and its tombstone,
+ * `oldKey` on the create (as Debezium's `__debezium.newkey` / `__debezium.oldkey` headers).
+ */
+export type KeyChange = { readonly newKey: Row } | { readonly oldKey: Row };
+
+/**
+ * value null is a tombstone; key null for truncates, and for every record of a table without a
+ * message key (shape.keyOrder empty: a keyless table in Debezium's envelope, key-columns.ts).
+ */
 export interface ChangeRecord {
   key: Row | null;
   value: Envelope | null;
   version: { commitLsn: bigint; seq: bigint };
+  keyChange?: KeyChange;
 }
 
 type Field = { readonly name: string; readonly column: string; readonly nullable: boolean };
@@ -174,7 +185,8 @@ function readRow(shape: TableShape, tuple: Tuple, keyOnly: boolean): ReadRow {
  * others); a value PostgreSQL did not send is unknown, not null. Once this succeeds, every field
  * missing from the row is a non-key one, which the row record lets be null.
  */
-function keyOf(shape: TableShape, { row, missing }: ReadRow): Row {
+function keyOf(shape: TableShape, { row, missing }: ReadRow): Row | null {
+  if (shape.keyOrder?.length === 0) return null;
   const key: Row = {};
   for (const { name, column } of layoutOf(shape).keyFields()) {
     if (missing.has(name)) {
@@ -198,7 +210,7 @@ function keyChanged(shape: TableShape, oldTuple: Tuple, newTuple: Tuple): boolea
   });
 }
 
-function sourceOf({ shape, message, context, ...input }: ChangeEventInput): SourceBlock {
+function sourceOf({ shape, message, context, ...input }: ChangeEventInput, seq: bigint): SourceBlock {
   return {
     version: input.version,
     connector: 'postgresql',
@@ -211,7 +223,7 @@ function sourceOf({ shape, message, context, ...input }: ChangeEventInput): Sour
     txId: context.txId === null ? null : BigInt(context.txId),
     lsn: context.lsn,
     commit_lsn: context.commitLsn,
-    seq: context.seq,
+    seq,
   };
 }
 
@@ -229,28 +241,39 @@ export function buildChangeEvents(input: ChangeEventInput): ChangeRecord[] {
     }
     checkedRelations.set(shape, relation);
   }
-  const version = { commitLsn: context.commitLsn, seq: context.seq };
-  const source = sourceOf(input);
-  const envelope = (op: Envelope['op'], before: Row | null, after: Row | null, unchanged: string[] = []) => {
-    return { before, after, op, ts_ms: input.nowMs, source, unchanged_fields: unchanged };
+  // Every event draws its own seq (EventSeqs), in the order of the records returned.
+  const event = (
+    key: Row | null,
+    op: Envelope['op'],
+    before: Row | null,
+    after: Row | null,
+    unchanged: string[] = [],
+    keyChange?: KeyChange,
+  ): ChangeRecord => {
+    const seq = context.seqs.next();
+    const source = sourceOf(input, seq);
+    const value = { before, after, op, ts_ms: input.nowMs, source, unchanged_fields: unchanged };
+    const record: ChangeRecord = { key, value, version: { commitLsn: context.commitLsn, seq } };
+    if (keyChange) record.keyChange = keyChange;
+    return record;
   };
-  const record = (key: Row | null, value: Envelope | null): ChangeRecord => ({ key, value, version });
-  // A delete is followed by a tombstone, so that log compaction can drop the key.
-  const deletion = (key: Row, before: Row | null) => [
-    record(key, envelope('d', before, null)),
-    record(key, null),
-  ];
+  // A delete is followed by a tombstone with the delete's version, so that log compaction can
+  // drop the key; the tombstone is no event of its own.
+  const deletion = (key: Row | null, before: Row | null, keyChange?: KeyChange): ChangeRecord[] => {
+    const deleted = event(key, 'd', before, null, [], keyChange);
+    const tombstone: ChangeRecord = { key, value: null, version: deleted.version };
+    if (keyChange) tombstone.keyChange = keyChange;
+    return [deleted, tombstone];
+  };
 
   switch (message.tag) {
     case 'truncate':
-      return [record(null, envelope('t', null, null))];
+      return [event(null, 't', null, null)];
     case 'insert':
     case 'read': {
       const { row, missing } = readRow(shape, message.tag === 'insert' ? message.new : message.row, false);
       if (missing.size > 0) throw tableError('UNEXPECTED_UNCHANGED', shape, `unchanged value in a new row`);
-      return [
-        record(keyOf(shape, { row, missing }), envelope(message.tag === 'insert' ? 'c' : 'r', null, row)),
-      ];
+      return [event(keyOf(shape, { row, missing }), message.tag === 'insert' ? 'c' : 'r', null, row)];
     }
     case 'delete': {
       const tuple = message.old ?? message.key;
@@ -282,16 +305,20 @@ export function buildChangeEvents(input: ChangeEventInput): ChangeRecord[] {
         }
       }
       const before = old?.row ?? null;
-      // A new key is a new Kafka key (another partition, another compacted entry), as in Debezium:
-      // delete the old one with its tombstone, create the new one. Its unchanged_fields (DEFAULT
-      // identity) then name values the new key never had: REPLICA IDENTITY FULL avoids that.
-      if (oldKey && oldTuple && keyChanged(shape, oldTuple, message.new)) {
+      const newKey = keyOf(shape, next);
+      // A new message key is a new Kafka key (another partition, another compacted entry), as in
+      // Debezium: delete the old one with its tombstone, create the new one, two events with a
+      // seq each, each naming the other's key. Its unchanged_fields (DEFAULT identity) then name
+      // values the new key never had: REPLICA IDENTITY FULL avoids that. Only the message key's
+      // columns count (key-columns.ts): under FULL the old row is whole, and an UPDATE of other
+      // columns stays one 'u' with that whole row as `before`.
+      if (oldKey && newKey && oldTuple && keyChanged(shape, oldTuple, message.new)) {
         return [
-          ...deletion(oldKey, before),
-          record(keyOf(shape, next), envelope('c', null, after, unchanged)),
+          ...deletion(oldKey, before, { newKey }),
+          event(newKey, 'c', null, after, unchanged, { oldKey }),
         ];
       }
-      return [record(keyOf(shape, next), envelope('u', before, after, unchanged))];
+      return [event(newKey, 'u', before, after, unchanged)];
     }
   }
 }

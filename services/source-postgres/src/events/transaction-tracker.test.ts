@@ -40,15 +40,19 @@ describe('TransactionTracker', () => {
     tracker.feed(relation(), 0x1a2b000n);
     // One INSERT ... VALUES (1),(2),(3): three messages, here all at the same WAL position.
     const steps = ['1', '2', '3'].map((id) => tracker.feed(insert(id), 0x1a2b100n));
-    expect(steps.map((step) => (step.kind === 'change' ? step.context : undefined))).toEqual(
-      [0n, 1n, 2n].map((seq) => ({
+    const contexts = steps.map((step) => (step.kind === 'change' ? step.context : undefined));
+    expect(contexts.map((context) => context && { ...context, seqs: undefined })).toEqual(
+      steps.map(() => ({
         txId: 731,
         commitLsn: 0x1a2b3c0n,
-        seq,
+        seqs: undefined,
         lsn: 0x1a2b100n,
         commitTimeMs: 1_704_164_645_678n,
       })),
     );
+    // One numbering for the whole transaction: each event draws the next seq.
+    expect(new Set(contexts.map((context) => context?.seqs)).size).toBe(1);
+    expect(contexts.map((context) => context?.seqs.next())).toEqual([0n, 1n, 2n]);
     expect(tracker.inTransaction).toBe(true);
     expect(tracker.feed(commit('0/1A2B3C0', '0/1A2B3F0'), 0x1a2b3c0n)).toEqual({
       kind: 'commit',
@@ -65,17 +69,18 @@ describe('TransactionTracker', () => {
     // The next transaction starts again at 0: the version is (commitLsn, seq), not seq alone.
     tracker.feed(begin(732, '0/1A2C000'), 0x1a2b400n);
     const step = tracker.feed(insert('4'), 0x1a2b500n);
-    expect(step.kind === 'change' && step.context.seq).toBe(0n);
+    expect(step.kind === 'change' && step.context.seqs.next()).toBe(0n);
     expect(step.kind === 'change' && step.context.commitLsn).toBe(0x1a2c000n);
   });
 
-  it('counts a truncate as one change and resolves all its relations', () => {
+  it('counts a truncate as one data message and resolves all its relations', () => {
     const tracker = new TransactionTracker();
     const other = { ...relation(), relationOid: 16390, name: 'visits' };
     tracker.feed(relation(), 1n);
     tracker.feed(other, 1n);
     tracker.feed(begin(9, '0/200'), 1n);
-    tracker.feed(insert('1'), 2n);
+    const first = tracker.feed(insert('1'), 2n);
+    if (first.kind === 'change') first.context.seqs.next();
     const step = tracker.feed(
       { tag: 'truncate', relationOids: [16384, 16390], cascade: false, restartIdentity: false },
       3n,
@@ -83,7 +88,8 @@ describe('TransactionTracker', () => {
     expect(step.kind).toBe('truncate');
     if (step.kind !== 'truncate') return;
     expect(step.relations.map((r) => r.name)).toEqual(['patients', 'visits']);
-    expect(step.context.seq).toBe(1n);
+    // An event per table, each with its own seq (the builder draws them: see below).
+    expect([step.context.seqs.next(), step.context.seqs.next()]).toEqual([1n, 2n]);
     const done = tracker.feed(commit('0/200', '0/228'), 4n);
     expect(done.kind === 'commit' && done.summary.changes).toBe(2);
   });

@@ -11,14 +11,20 @@ import {
   type TypeMessage,
   type UpdateMessage,
 } from '../pgoutput/messages.ts';
+import { EventSeqs } from './event-seqs.ts';
 
 /**
  * Follows the pgoutput stream, message by message, and tells where each data change sits: its
- * transaction, the transaction's commit LSN, and its index inside the transaction. Events of one
+ * transaction, the transaction's commit LSN, and the seqs of its events. Events of one
  * multi-row INSERT or COPY share a commit LSN (and may share a WAL position), so (commitLsn, seq)
- * is the only position that tells them apart across a restart (anchors.md, failure 6). Pure: no
- * I/O; the caller feeds messages in stream order and acknowledges the end LSN of a Commit only
- * once Kafka holds every event of that transaction.
+ * is the only position that tells them apart across a restart (anchors.md, failure 6).
+ *
+ * Seqs number events, not messages: one UPDATE that changes the message key is two events (a
+ * delete and a create), one TRUNCATE is an event per table, and only the event builder knows how
+ * many a message makes. So every change of a transaction carries the transaction's one EventSeqs,
+ * from which the builder draws a seq per event, in stream order. Pure: no I/O; the caller feeds
+ * messages in stream order and acknowledges the end LSN of a Commit only once Kafka holds every
+ * event of that transaction.
  */
 
 /** Where one data change sits. All positions are BigInt, as Avro longs must be. */
@@ -26,12 +32,26 @@ export interface ChangeContext {
   readonly txId: number;
   /** The commit LSN announced by Begin: the first half of the event's version. */
   readonly commitLsn: bigint;
-  /** 0 for the first insert/update/delete/truncate of the transaction: the second half. */
-  readonly seq: bigint;
+  /** The transaction's seqs, the second half of each version: 0 for its first event. */
+  readonly seqs: EventSeqs;
   /** The WAL position of the message itself, as the caller received it (XLogData start). */
   readonly lsn: bigint;
   /** Commit time in milliseconds since the epoch. */
   readonly commitTimeMs: bigint;
+}
+
+/**
+ * What an open transaction knows beyond the ChangeContext of its changes, for envelopes that say
+ * more than ours: Debezium's microsecond commit time and its `source.sequence`.
+ */
+export interface TransactionDetail {
+  /** Commit time in microseconds since the epoch, as Begin carries it. */
+  readonly commitTimeUs: bigint;
+  /**
+   * End LSN of the commit the stream delivered before this transaction; null for the first one
+   * since the stream started.
+   */
+  readonly previousCommitEndLsn: bigint | null;
 }
 
 export interface TransactionSummary {
@@ -40,6 +60,7 @@ export interface TransactionSummary {
   /** Just past the commit record: what to confirm to the slot once Kafka has every event. */
   readonly endLsn: bigint;
   readonly commitTimeMs: bigint;
+  /** Data messages (insert, update, delete, truncate) the transaction held. */
   readonly changes: number;
 }
 
@@ -66,7 +87,7 @@ export type TrackerStep =
   | {
       readonly kind: 'truncate';
       readonly message: TruncateMessage;
-      /** One event per relation; they share the one seq of the Truncate message. */
+      /** One event per relation, each with a seq of its own. */
       readonly relations: readonly RelationMessage[];
       readonly context: ChangeContext;
     }
@@ -78,7 +99,9 @@ interface OpenTransaction {
   readonly finalLsn: string;
   readonly commitLsn: bigint;
   readonly commitTimeMs: bigint;
-  nextSeq: bigint;
+  readonly seqs: EventSeqs;
+  readonly detail: TransactionDetail;
+  changes: number;
 }
 
 // A wrong order means we misread the stream or lost part of it: carrying on would number events
@@ -112,6 +135,7 @@ function sameRelation(a: RelationMessage, b: RelationMessage): boolean {
 export class TransactionTracker {
   readonly #relations = new Map<number, RelationMessage>();
   #open: OpenTransaction | undefined;
+  #lastCommitEndLsn: bigint | null = null;
 
   /** The last Relation message seen for an oid (pgoutput sends one before the first use). */
   relation(relationOid: number): RelationMessage | undefined {
@@ -120,6 +144,11 @@ export class TransactionTracker {
 
   get inTransaction(): boolean {
     return this.#open !== undefined;
+  }
+
+  /** The open transaction's detail; undefined between transactions. */
+  get transaction(): TransactionDetail | undefined {
+    return this.#open?.detail;
   }
 
   /** Feeds the next message of the stream; `lsn` is the WAL position it arrived at. */
@@ -138,7 +167,9 @@ export class TransactionTracker {
           finalLsn: message.finalLsn,
           commitLsn,
           commitTimeMs: message.commitTime / 1000n,
-          nextSeq: 0n,
+          seqs: new EventSeqs(),
+          detail: { commitTimeUs: message.commitTime, previousCommitEndLsn: this.#lastCommitEndLsn },
+          changes: 0,
         };
         return { kind: 'begin', txId: message.xid, commitLsn };
       }
@@ -155,6 +186,7 @@ export class TransactionTracker {
           );
         }
         this.#open = undefined;
+        this.#lastCommitEndLsn = lsnToBigInt(message.endLsn);
         return {
           kind: 'commit',
           summary: {
@@ -162,7 +194,7 @@ export class TransactionTracker {
             commitLsn: open.commitLsn,
             endLsn: lsnToBigInt(message.endLsn),
             commitTimeMs: open.commitTimeMs,
-            changes: Number(open.nextSeq),
+            changes: open.changes,
           },
         };
       }
@@ -205,8 +237,8 @@ export class TransactionTracker {
   #next(tag: string, lsn: bigint): ChangeContext {
     const open = this.#open;
     if (!open) throw orderError(`${tag} at WAL position ${lsn} outside a transaction`, { lsn });
-    const seq = open.nextSeq;
-    open.nextSeq += 1n;
-    return { txId: open.txId, commitLsn: open.commitLsn, seq, lsn, commitTimeMs: open.commitTimeMs };
+    open.changes += 1;
+    const { txId, commitLsn, seqs, commitTimeMs } = open;
+    return { txId, commitLsn, seqs, lsn, commitTimeMs };
   }
 }

@@ -1,7 +1,14 @@
 import pg from 'pg';
 import type { TableShape } from '../avro/table-schemas.ts';
+import { firstUniqueIndexColumns } from '../key-catalog.ts';
+import {
+  declaredKeyColumns,
+  messageKeyColumns,
+  needsUniqueIndex,
+  type ShapeSettings,
+} from '../key-columns.ts';
 import { replicationSessionOptions } from '../stream/change-stream.ts';
-import { kindOf, loadTypeInfo } from '../types/type-catalog.ts';
+import { kindOf, loadEnumLabels, loadTypeInfo, pgTypeOf } from '../types/type-catalog.ts';
 
 /** One row as text, positionally aligned with the shape's columns, like a pgoutput tuple. */
 export type TextRow = (string | null)[];
@@ -27,19 +34,23 @@ const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as
  */
 export class SnapshotReader {
   readonly #client: pg.Client;
-  readonly #prefix: string;
+  readonly #settings: ShapeSettings;
   #cursors = 0;
 
-  private constructor(client: pg.Client, prefix: string) {
+  private constructor(client: pg.Client, settings: ShapeSettings) {
     this.#client = client;
-    this.#prefix = prefix;
+    this.#settings = settings;
   }
 
   /**
    * Inside the snapshot a slot exported; without one (undefined), in a snapshot of its own: the
    * database as of now, consistent across tables (what `verify` compares sinks with).
    */
-  static async open(url: string, snapshotName: string | undefined, prefix: string): Promise<SnapshotReader> {
+  static async open(
+    url: string,
+    snapshotName: string | undefined,
+    settings: ShapeSettings,
+  ): Promise<SnapshotReader> {
     const client = new pg.Client({
       connectionString: url,
       options: replicationSessionOptions(),
@@ -53,16 +64,18 @@ export class SnapshotReader {
       await client.end().catch(() => undefined);
       throw error;
     }
-    return new SnapshotReader(client, prefix);
+    return new SnapshotReader(client, settings);
   }
 
   /**
    * The table's shape as TableShapes would build it from pgoutput's Relation message: the same
    * columns (no dropped or generated ones: pgoutput never sends those in PostgreSQL 15) in attnum
-   * order, and isKey as pgoutput flags it (the replica identity: all columns under FULL, the
-   * identity index's under INDEX, the primary key's under DEFAULT). Any difference would register
-   * a second schema version for the same table. Read inside the snapshot, so it is the shape the
-   * rows had at the consistent point.
+   * order, and the same message key (key-columns.ts), from the primary key and, for a keyless
+   * table, the declared key columns, else the replica identity as pgoutput flags it (all columns
+   * under FULL, the identity index's under INDEX), or in Debezium's envelope its first unique
+   * index; and the same catalog facts (pgType, enum labels). Any difference would register a
+   * second schema version for the same table. Read inside the snapshot, so it is the shape the rows had at the
+   * consistent point.
    */
   async table(schema: string, name: string): Promise<SnapshotTable> {
     const qualified = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
@@ -71,7 +84,7 @@ export class SnapshotReader {
       type_oid: number;
       type_mod: number;
       not_null: boolean;
-      is_key: boolean;
+      in_identity: boolean;
       pk_position: number | null;
     }>(
       `select a.attname as name, a.atttypid::int as type_oid, a.atttypmod as type_mod,
@@ -79,7 +92,7 @@ export class SnapshotReader {
               case c.relreplident when 'f' then true
                                   when 'i' then coalesce(a.attnum = any(ri.indkey::int2[]), false)
                                   when 'd' then coalesce(a.attnum = any(pk.indkey::int2[]), false)
-                                  else false end as is_key,
+                                  else false end as in_identity,
               array_position(pk.indkey::int2[], a.attnum) as pk_position
          from pg_attribute a
          join pg_class c on c.oid = a.attrelid
@@ -89,33 +102,44 @@ export class SnapshotReader {
         order by a.attnum`,
       [qualified],
     );
-    const typed = rows.map((row) => ({
-      name: row.name,
-      typeOid: row.type_oid,
-      typeMod: row.type_mod,
-      notNull: row.not_null,
-      isKey: row.is_key,
-      pkPosition: row.pk_position,
-    }));
     const types = await loadTypeInfo(
       this.#client,
-      typed.map((column) => column.typeOid),
+      rows.map((row) => row.type_oid),
+    );
+    const labels = await loadEnumLabels(this.#client, types);
+    const inKeyOrder = rows
+      .filter((row) => row.pk_position !== null)
+      .sort((a, b) => a.pk_position! - b.pk_position!);
+    const columnNames = rows.map((row) => row.name);
+    const uniqueIndex = needsUniqueIndex(this.#settings, { schema, name }, inKeyOrder.length > 0)
+      ? await firstUniqueIndexColumns(this.#client, qualified)
+      : [];
+    const keys = messageKeyColumns(
+      { schema, name },
+      {
+        columns: columnNames,
+        primaryKey: inKeyOrder.map((row) => row.name),
+        declared: declaredKeyColumns(this.#settings.keyless, schema, name),
+        replicaIdentity: rows.filter((row) => row.in_identity).map((row) => row.name),
+        uniqueIndex: uniqueIndex.filter((column) => columnNames.includes(column)),
+      },
+      this.#settings.envelope,
     );
     const shape: TableShape = {
-      prefix: this.#prefix,
+      prefix: this.#settings.name,
       schema,
       table: name,
-      columns: typed.map((column) => ({
-        name: column.name,
-        kind: kindOf(column.typeOid, column.typeMod, types),
-        nullable: !column.notNull,
-        isKey: column.isKey,
+      columns: rows.map((row) => ({
+        name: row.name,
+        kind: kindOf(row.type_oid, row.type_mod, types),
+        nullable: !row.not_null,
+        isKey: keys.has(row.name),
+        pgType: pgTypeOf(row.type_oid, row.type_mod, types, labels),
       })),
+      envelope: this.#settings.envelope,
+      keyOrder: [...keys],
     };
-    const orderBy = typed
-      .filter((column) => column.pkPosition !== null)
-      .sort((a, b) => a.pkPosition! - b.pkPosition!)
-      .map((column) => pg.escapeIdentifier(column.name));
+    const orderBy = inKeyOrder.map((row) => pg.escapeIdentifier(row.name));
     return { shape, qualified, orderBy };
   }
 
@@ -156,6 +180,16 @@ export class SnapshotReader {
       [publication],
     );
     return rows;
+  }
+
+  /**
+   * The id of the snapshot's own transaction, as Debezium's snapshot rows carry it
+   * (JdbcConnection.currentTransactionId: txid_current(), which assigns one to this read-only
+   * transaction).
+   */
+  async transactionId(): Promise<bigint> {
+    const { rows } = await this.#client.query<{ id: string }>('select txid_current()::text as id');
+    return BigInt(rows[0]!.id);
   }
 
   async database(): Promise<string> {
