@@ -37,6 +37,26 @@ describe('cdc source check', () => {
     expect(result.stdout).toContain(`slot ${iso.id}_slot: will be created`);
   });
 
+  it('warns about inactive slots of others, with the WAL each keeps and the command that drops it', async () => {
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    const slot = `${iso.id}_other`;
+    try {
+      await sql.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+      const result = await check({ name: iso.id, tables: ['public.patients'] });
+      expect(result.status, result.stderr).toBe(0); // a warning, not a failure
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `warning: replication slot ${slot} \\(logical slot of database ${iso.id}\\) is inactive and retains .+ of WAL\n` +
+            `  fix: if nothing uses it any more: psql ${url} -c "select pg_drop_replication_slot\\('${slot}'\\)"`,
+        ),
+      );
+    } finally {
+      await sql.query(`select pg_drop_replication_slot($1)`, [slot]);
+      await sql.end();
+    }
+  });
+
   it('refuses a table without a primary key and says exactly how to fix it', async () => {
     const result = await check({ name: iso.id, tables: ['public.patients', 'public.audit'] });
     expect(result.status).toBe(1);

@@ -1,4 +1,4 @@
-import type { StackEnvName } from '@cdc/core';
+import type { InactiveSlot, StackEnvName } from '@cdc/core';
 
 export type ComponentName = 'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo';
 
@@ -34,6 +34,11 @@ export interface Component {
   start(progress: Progress): Promise<void>;
   stop(): Promise<'stopped' | 'not running'>;
   probe(): Promise<Health>;
+  /**
+   * Replication slots no process streams from, which keep WAL (PostgreSQL only): a warning of
+   * `cdc stack status`, not a sign of an unhealthy server.
+   */
+  inactiveSlots?(): Promise<InactiveSlot[]>;
   /** The pid of the server when this stack started it and it still runs. */
   ownPid(): Promise<number | undefined>;
   url(): string;

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { CdcError, errorMessage, redactUrl, type StackEnvName } from '@cdc/core';
+import { CdcError, errorMessage, redactUrl, type InactiveSlot, type StackEnvName } from '@cdc/core';
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { Component, ComponentName } from './component.ts';
 import { KafkaComponent } from './components/kafka.ts';
@@ -22,6 +22,8 @@ export interface ComponentStatus {
   /** Set when this stack started the server and it still runs. */
   pid: number | undefined;
   logFile: string;
+  /** PostgreSQL, when healthy: its inactive replication slots and the WAL each keeps. */
+  inactiveSlots?: InactiveSlot[];
 }
 
 export interface UpOptions {
@@ -72,6 +74,9 @@ export class Stack {
       component.probe().catch((error: unknown) => ({ healthy: false, detail: errorMessage(error) })),
       component.ownPid().catch(() => undefined),
     ]);
+    // A warning, never a failed probe: the slots of a server that answered but cannot list them
+    // are simply not shown.
+    const slots = health.healthy ? await component.inactiveSlots?.().catch(() => undefined) : undefined;
     return {
       name: component.name,
       title: component.title,
@@ -81,6 +86,7 @@ export class Stack {
       detail: health.detail,
       pid,
       logFile: component.logFile(),
+      ...(slots && { inactiveSlots: slots }),
     };
   }
 

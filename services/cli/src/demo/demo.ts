@@ -12,6 +12,7 @@ import { dropNamespace } from '@cdc/stack/namespace';
 import { tableOfTopic } from '../sink-verify.ts';
 import { runDemoLoad } from './demo-load.ts';
 import { DEMO, demoPipeline } from './demo-pipeline.ts';
+import { releaseDemoSlot } from './demo-slot.ts';
 
 const PIPELINE = 'connectors/health-care.yaml';
 const SCHEMA = 'connectors/health-care.sql';
@@ -20,13 +21,16 @@ export interface DemoOptions {
   readonly changes: number;
   /** How long to wait for every sink to hold what the tables hold. */
   readonly settleSeconds: number;
+  /** Keep the replication slot (and publication) when the demo ends; default: drop them. */
+  readonly keepSlot?: boolean;
 }
 
 /**
  * `npm run demo`: the whole pipeline on the local stack, on the health-care schema. Starts from
  * a clean namespace, runs the source, every processor and every sink of the demo pipeline in this
  * process, writes a stream of realistic changes, waits until the sinks hold what the tables hold,
- * and prints where the data landed. Exit code 1 when verify finds any difference.
+ * and prints where the data landed. Exit code 1 when verify finds any difference. Its replication
+ * slot is dropped when it ends (Ctrl-C included) unless `keepSlot`: left behind, it would keep WAL.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const env = readStackEnv();
@@ -43,6 +47,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const source: SourceHandle = await runSource(config.source!);
   const processors: ProcessorHandle[] = [];
   const sinks: SinkHandle[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.allSettled(sinks.map((s) => s.stop()));
+      await Promise.allSettled(processors.map((p) => p.stop()));
+      await source.stop();
+      console.log(`\n${await releaseDemoSlot(config.source!, options.keepSlot ?? false)}`);
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(
+        `${signal} again: exiting without waiting (the slot ${config.source!.slot} may stay behind)`,
+      );
+      process.exit(1);
+    }
+    console.log(`\n${signal}: stopping the demo`);
+    void stop().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     for (const spec of config.processors) processors.push(await runProcessor(spec, connections));
     for (const sink of config.sinks) sinks.push(await runSink(sink, connections));
@@ -72,9 +96,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const verified = await settle(config, sinks, options.settleSeconds);
     return printSummary(config, processors, sinks, verified);
   } finally {
-    await Promise.allSettled(sinks.map((s) => s.stop()));
-    await Promise.allSettled(processors.map((p) => p.stop()));
-    await source.stop();
+    await stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -149,7 +173,7 @@ async function verifyAll(config: PipelineConfig): Promise<Verified[]> {
     await sink.start();
     try {
       for (const table of tables) {
-        const rows = readTableRows(config.source!.database.url, table.schema, table.name);
+        const rows = readTableRows(config.source!, table.schema, table.name);
         results.push({
           sink: sinkConfig.name,
           table: `${table.schema}.${table.name}`,
