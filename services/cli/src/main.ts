@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { CdcError, errorMessage, formatExports, redactUrl, silenceKnownKafkajsWarnings } from '@cdc/core';
+import {
+  CdcError,
+  describeInactiveSlot,
+  errorMessage,
+  formatExports,
+  redactUrl,
+  silenceKnownKafkajsWarnings,
+} from '@cdc/core';
 import type { ComponentStatus, Stack } from '@cdc/stack';
 import { describeSettings } from '@cdc/stack/settings';
 
@@ -47,7 +54,9 @@ stackCommand
 
 stackCommand
   .command('status')
-  .description('probe every server; exits 1 unless all are healthy')
+  .description(
+    'probe every server; exits 1 unless all are healthy. Inactive replication slots (they keep WAL) are listed as warnings, with the command that drops each',
+  )
   .option('--json', 'print machine-readable JSON')
   .action(async (options: { json?: boolean }) => {
     const statuses = await (await loadStack()).status();
@@ -141,7 +150,11 @@ program
   )
   .option('--changes <n>', 'how many row changes to write', parseCount, 5_000)
   .option('--settle-seconds <n>', 'how long to wait for the sinks to catch up', parseCount, 180)
-  .action(async (options: { changes: number; settleSeconds: number }) => {
+  .option(
+    '--keep-slot',
+    "keep the demo's replication slot (and its publication) when it ends; by default both are dropped, since an inactive slot keeps WAL",
+  )
+  .action(async (options: { changes: number; settleSeconds: number; keepSlot?: boolean }) => {
     const stack = await loadStack();
     printStatus(await stack.up());
     const { runDemo } = await import('./demo/demo.ts');
@@ -298,6 +311,12 @@ function printStatus(statuses: ComponentStatus[]): void {
     );
   const down = statuses.filter((s) => !s.healthy);
   for (const s of down) console.log(`\n${s.title} is down; its log: ${s.logFile}`);
+  // Warnings, not failures: a forgotten slot keeps WAL until the disk is full.
+  for (const slot of statuses.flatMap((s) => s.inactiveSlots ?? [])) {
+    console.log(
+      `\nwarning: ${describeInactiveSlot(slot)}\n  if nothing uses it any more, drop it: ${slot.dropCommand}`,
+    );
+  }
 }
 
 try {

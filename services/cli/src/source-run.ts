@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { untilSignalled } from './until-signalled.ts';
-import { errorMessage } from '@cdc/core';
-import { missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
+import { errorMessage, formatDelay } from '@cdc/core';
+import { describeRetry, missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
+import { warningLines } from './source-check.ts';
 import { loadAndShowSourceConfig } from './source-config.ts';
 
 /**
  * `cdc source run`: preflight, snapshot (per snapshot.mode), then streaming until SIGTERM or
- * SIGINT. The first signal stops gracefully (exit 0): the slot only ever confirms what Kafka
- * holds, so whatever was in flight is sent again on the next start. A second signal exits 1 at once.
+ * SIGINT. The first signal stops gracefully (exit 0), also while the source waits to reconnect:
+ * the slot only ever confirms what Kafka holds, so whatever was in flight is sent again on the
+ * next start. A second signal exits 1 at once. Transient failures are waited out in process, one
+ * line per retry; what needs an operator ends it with `cdc: <problem>` and `fix:` (main.ts exits
+ * 75 for a NeedsOperatorError, 1 otherwise).
  */
 export async function runSourceCommand(
   file: string | undefined,
@@ -78,6 +82,7 @@ function print(event: SourceEvent): void {
       console.log(
         `preflight ok: PostgreSQL ${report.serverVersion}, database ${report.database}, role ${report.role}; tables: ${tables}`,
       );
+      for (const line of warningLines(report)) console.log(line);
       return;
     }
     case 'snapshot': {
@@ -90,10 +95,20 @@ function print(event: SourceEvent): void {
       return;
     }
     case 'streaming':
-      console.log('streaming started');
+      console.log(
+        event.resumed
+          ? `streaming resumed after ${formatDelay(event.resumed.afterMs)} (attempt ${event.resumed.attempts})`
+          : 'streaming started',
+      );
+      return;
+    case 'interrupted':
+      console.error(`streaming interrupted: ${event.reason}; reconnecting`);
+      return;
+    case 'retrying':
+      console.error(describeRetry(event.reason, event.attempt, event.delayMs));
       return;
     case 'heartbeat-error':
-      console.error(`heartbeat failed (retrying): ${errorMessage(event.error)}`);
+      console.error(`heartbeat failed (retrying every interval): ${errorMessage(event.error)}`);
       return;
     case 'stopped':
       console.log(event.reason === 'stopped' ? 'stopped' : `stopped: ${event.reason}`);

@@ -1,19 +1,31 @@
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
-import { CdcError, closeHealthServer, errorMessage, serveHealth } from '@cdc/core';
+import { closeHealthServer, isTransient, reasonOf, serveHealth } from '@cdc/core';
 import type { SourceConfig } from './config.ts';
+import { connectToSource, waitForSlotRelease } from './database.ts';
+import { sourceEndpoints, sourceFailure } from './failures.ts';
 import { preflight, type PreflightReport } from './preflight.ts';
+import { ReconnectLoop, type ReconnectEvent } from './reconnect-loop.ts';
+import { notReadyReason, reconnectStatus, type SourcePhase, type SourceStatus } from './source-status.ts';
 import { prepareSnapshot, type PrepareResult } from './snapshot/snapshotter.ts';
-import { ChangeStream, type ChangeStreamCounters, type ChangeStreamMetrics } from './stream/change-stream.ts';
+import { ChangeStream } from './stream/change-stream.ts';
+import { addCounters, newCounters, type ChangeStreamMetrics } from './stream/stream-progress.ts';
 
-export type SourcePhase = 'preflight' | 'snapshot' | 'streaming' | 'stopped' | 'failed';
+export type { ReconnectStatus, SourcePhase, SourceStatus } from './source-status.ts';
 
-/** What the service tells its caller as it goes: one event per phase, for a log line each. */
+/** What the service tells its caller as it goes, for a log line each. */
 export type SourceEvent =
   | { kind: 'health'; url: string }
+  /** The first preflight that passed (reconnects run it again, silently). */
   | { kind: 'preflight'; report: PreflightReport }
+  /** The first snapshot decision, and every snapshot taken later (a reconnect after a crash during one). */
   | { kind: 'snapshot'; result: PrepareResult }
-  | { kind: 'streaming' }
+  /** Streaming, at the first start or again after an outage (`resumed`). */
+  | { kind: 'streaming'; resumed?: { afterMs: number; attempts: number } }
+  /** Streaming stopped on a transient failure; reconnecting at once. */
+  | { kind: 'interrupted'; reason: string }
+  /** An attempt to connect failed on a transient failure; the next one in `delayMs`. */
+  | { kind: 'retrying'; reason: string; attempt: number; delayMs: number }
+  /** The heartbeat started failing for a reason other than the server being away (it retries on its own). */
   | { kind: 'heartbeat-error'; error: unknown }
   | { kind: 'stopped'; reason: string };
 
@@ -21,27 +33,21 @@ export interface RunSourceOptions {
   /** Port of the health server on 127.0.0.1; 0 picks a free one; undefined: no health server. */
   readonly healthPort?: number;
   readonly onEvent?: (event: SourceEvent) => void;
-  /** How long to wait for a slot still held by a predecessor that died (default 15 s). */
+  /** How long one attempt waits for a slot still held by a predecessor that died (default 15 s). */
   readonly slotReleaseTimeoutMs?: number;
-}
-
-export interface SourceStatus {
-  phase: SourcePhase;
-  /** Why /ready answers 503, in words; undefined while streaming. */
-  notReady: string | undefined;
-  snapshot: PrepareResult | undefined;
-  counters: ChangeStreamCounters | undefined;
-  metrics: ChangeStreamMetrics | undefined;
-  lastError: string | undefined;
 }
 
 export interface SourceHandle {
   /**
-   * Stops streaming: records Kafka has not acknowledged are simply not confirmed to the slot, so
-   * the next start sends them again. Closes the producer and connections. Idempotent.
+   * Stops streaming, or the wait for a server: records Kafka has not acknowledged are simply not
+   * confirmed to the slot, so the next start sends them again. Closes the producer and
+   * connections. Idempotent.
    */
   stop(): Promise<void>;
-  /** Resolves when the source ended on stop() or after an initial_only snapshot; rejects on failure. */
+  /**
+   * Resolves when the source ended on stop() or after an initial_only snapshot; rejects with the
+   * failure no waiting cures (failures.ts): a NeedsOperatorError (exit 75) or another error (1).
+   */
   readonly done: Promise<void>;
   status(): Promise<SourceStatus>;
   /** The health server's port, when there is one. */
@@ -50,75 +56,129 @@ export interface SourceHandle {
 
 /**
  * Runs the PostgreSQL source: preflight, the snapshot that snapshot.mode asks for, then the
- * change stream until stop() or a failure. Signals are the caller's business (the CLI installs
- * them). Returns once the health server listens; the work goes on behind `done`.
+ * change stream until stop(). Transient failures of PostgreSQL, Kafka or the registry, at any
+ * step, are waited out in process (reconnect-loop.ts): every attempt runs the same steps again,
+ * and the stream restarts from the slot's confirmed position. Signals are the caller's business
+ * (the CLI installs them). Returns once the health server listens; the work goes on behind `done`.
  */
 export async function runSource(config: SourceConfig, options: RunSourceOptions = {}): Promise<SourceHandle> {
   const emit = options.onEvent ?? (() => undefined);
+  const endpoints = sourceEndpoints(config);
   let phase: SourcePhase = 'preflight';
   let snapshot: PrepareResult | undefined;
-  let stream: ChangeStream | undefined;
+  let stream: ChangeStream | undefined; // the one streaming, or starting
+  let earlier = newCounters(); // of the streams before it
+  let reconnects = 0;
+  let preflightShown = false;
+  let streamed = false; // from the slot, at least once
   let lastError: string | undefined;
   let stopReason: string | undefined;
-  let stopping = false;
+
+  const attempt = async (signal: AbortSignal): Promise<ChangeStream | undefined> => {
+    const report = await check(config);
+    if (!preflightShown) emit({ kind: 'preflight', report });
+    preflightShown = true;
+    signal.throwIfAborted();
+    const slotExists = await waitForSlotRelease(config, options.slotReleaseTimeoutMs ?? 15_000, signal);
+    signal.throwIfAborted();
+    // A slot this process has streamed from has its snapshot behind it: a reconnect that finds
+    // it again streams on at once (prepareSnapshot would come to the same decision, after reading
+    // the state topic through a consumer group: seconds, and Kafka may be what we wait for).
+    if (!(streamed && slotExists)) {
+      if (phase === 'preflight') phase = 'snapshot';
+      const prepared = await prepareSnapshot(config);
+      if (!snapshot || prepared.snapshot === 'taken') emit({ kind: 'snapshot', result: prepared });
+      snapshot = prepared;
+      if (config.snapshot.mode === 'initial_only') return undefined;
+    }
+    signal.throwIfAborted();
+    const next = new ChangeStream({
+      config,
+      onHeartbeatError: (error, failuresInARow) => {
+        // The server being away is the stream's to report (it fails too); say the rest once.
+        if (failuresInARow === 1 && !isTransient(sourceFailure(error, endpoints)))
+          emit({ kind: 'heartbeat-error', error });
+      },
+    });
+    stream = next;
+    const settled = () => {
+      earlier = addCounters(earlier, next.counters);
+      if (stream === next) stream = undefined;
+    };
+    void next.done.then(settled, settled);
+    const stopOnAbort = () => void next.stop();
+    signal.addEventListener('abort', stopOnAbort, { once: true });
+    try {
+      await next.start();
+    } finally {
+      signal.removeEventListener('abort', stopOnAbort);
+    }
+    return next;
+  };
+
+  const onLoopEvent = (event: ReconnectEvent) => {
+    switch (event.kind) {
+      case 'interrupted':
+        phase = 'reconnecting';
+        lastError = event.outage.reason;
+        emit({ kind: 'interrupted', reason: event.outage.reason });
+        return;
+      case 'retrying':
+        phase = 'reconnecting';
+        lastError = event.outage.reason;
+        emit({
+          kind: 'retrying',
+          reason: event.outage.reason,
+          attempt: event.outage.attempt,
+          delayMs: Math.max(0, (event.outage.retryAtMs ?? Date.now()) - Date.now()),
+        });
+        return;
+      case 'connected':
+        phase = 'streaming';
+        streamed = true;
+        if (!event.after) return emit({ kind: 'streaming' });
+        reconnects += 1;
+        emit({
+          kind: 'streaming',
+          resumed: { afterMs: Date.now() - event.after.sinceMs, attempts: event.after.attempt },
+        });
+    }
+  };
+
+  const loop = new ReconnectLoop<ChangeStream>({
+    connect: attempt,
+    classify: (error) => sourceFailure(error, endpoints),
+    onEvent: onLoopEvent,
+  });
 
   const status = async (): Promise<SourceStatus> => {
     let metrics: ChangeStreamMetrics | undefined;
     if (phase === 'streaming' && stream) metrics = await stream.metrics().catch(() => undefined);
+    const outage = phase === 'reconnecting' ? loop.outage : undefined;
     return {
       phase,
-      notReady: notReady(),
+      notReady: notReadyReason(phase, { outage, stopReason, lastError }),
+      reconnect: reconnectStatus(outage),
+      reconnects,
       snapshot,
-      counters: stream ? { ...stream.counters } : undefined,
+      counters: addCounters(earlier, stream?.counters ?? newCounters()),
       metrics,
       lastError,
     };
-  };
-  const notReady = (): string | undefined => {
-    switch (phase) {
-      case 'streaming':
-        return undefined;
-      case 'preflight':
-        return 'checking the database (preflight)';
-      case 'snapshot':
-        return 'taking the snapshot';
-      case 'stopped':
-        return `stopped${stopReason ? `: ${stopReason}` : ''}`;
-      case 'failed':
-        return `failed: ${lastError ?? 'unknown error'}`;
-    }
   };
 
   const health = options.healthPort === undefined ? undefined : await serveHealth(options.healthPort, status);
   const healthPort = health ? (health.address() as AddressInfo).port : undefined;
   if (healthPort !== undefined) emit({ kind: 'health', url: `http://127.0.0.1:${healthPort}` });
 
-  const work = (async () => {
-    emit({ kind: 'preflight', report: await check(config) });
-    if (stopping) return 'stopped before the snapshot';
-    await waitForSlotRelease(config, options.slotReleaseTimeoutMs ?? 15_000);
-    phase = 'snapshot';
-    snapshot = await prepareSnapshot(config);
-    emit({ kind: 'snapshot', result: snapshot });
-    if (config.snapshot.mode === 'initial_only') return 'snapshot.mode is initial_only: snapshot done';
-    if (stopping) return 'stopped before streaming';
-    stream = new ChangeStream({
-      config,
-      onHeartbeatError: (error) => emit({ kind: 'heartbeat-error', error }),
-    });
-    await stream.start();
-    if (stopping) {
-      await stream.stop();
-      return 'stopped';
-    }
-    phase = 'streaming';
-    emit({ kind: 'streaming' });
-    await stream.done;
-    return 'stopped';
-  })();
-
-  const done = work.then(
-    async (reason) => {
+  const done = loop.run().then(
+    async (ended) => {
+      const reason =
+        ended === 'finished'
+          ? 'snapshot.mode is initial_only: snapshot done'
+          : phase === 'reconnecting'
+            ? 'stopped while reconnecting'
+            : 'stopped';
       phase = 'stopped';
       stopReason = reason;
       emit({ kind: 'stopped', reason });
@@ -126,8 +186,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     },
     async (error: unknown) => {
       phase = 'failed';
-      lastError = errorMessage(error);
-      await stream?.stop().catch(() => undefined);
+      lastError = reasonOf(error);
       await closeHealthServer(health);
       throw error;
     },
@@ -139,8 +198,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     done,
     status,
     async stop() {
-      stopping = true;
-      await stream?.stop();
+      await loop.stop();
       await done.catch(() => undefined);
     },
   };
@@ -152,50 +210,6 @@ async function check(config: SourceConfig): Promise<PreflightReport> {
   try {
     return await preflight(client, config);
   } finally {
-    await client.end();
-  }
-}
-
-/** A connection to the source database; an unreachable server is a retriable error with its fix. */
-export async function connectToSource(config: SourceConfig): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: config.database.url, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new CdcError('DATABASE_UNREACHABLE', `cannot connect to the database: ${errorMessage(error)}`, {
-      retriable: true,
-      fix: 'check database.url (or CDC_PG_URL) and that PostgreSQL is running (npm run stack:status)',
-      cause: error,
-    });
-  }
-  return client;
-}
-
-/**
- * After a crash (kill -9, lost host) PostgreSQL notices the dead replication connection only a
- * moment later; until then the slot is active and cannot be streamed from. Waits for that.
- */
-async function waitForSlotRelease(config: SourceConfig, timeoutMs: number): Promise<void> {
-  const client = await connectToSource(config);
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await client.query<{ pid: number | null }>(
-        'select active_pid as pid from pg_replication_slots where slot_name = $1',
-        [config.slot],
-      );
-      const pid = rows[0]?.pid;
-      if (pid === undefined || pid === null) return;
-      if (Date.now() > deadline) {
-        throw new CdcError('SLOT_IN_USE', `slot ${config.slot} is in use by server process ${pid}`, {
-          retriable: true,
-          fix: `stop the other source reading slot ${config.slot}, or end it: select pg_terminate_backend(${pid});`,
-          details: { slot: config.slot, pid },
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }

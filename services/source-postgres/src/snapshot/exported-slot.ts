@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, describeEndpoint, errorMessage, isTransient } from '@cdc/core';
+import { pgFailure } from '../pg-failure.ts';
 import type { Lsn } from '../pgoutput/messages.ts';
-import { replicationSessionOptions } from '../stream/change-stream.ts';
+import { replicationSessionOptions } from '../stream/replication-connection.ts';
 
 /** A slot just created over the replication protocol, with the snapshot it exported. */
 export interface ExportedSlot {
@@ -32,7 +33,12 @@ export async function createExportedSlot(url: string, slot: string): Promise<Exp
   // An error on an idle connection would otherwise be an unhandled 'error' event; the reader
   // learns of it when SET TRANSACTION SNAPSHOT fails (the snapshot is gone with the connection).
   client.on('error', () => undefined);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error; // classified by the caller's caller (failures.ts), like any failed connection
+  }
   try {
     const { rows } = await client.query<{ consistent_point: string; snapshot_name: string }>(
       `CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`,
@@ -48,13 +54,14 @@ export async function createExportedSlot(url: string, slot: string): Promise<Exp
   } catch (error) {
     await client.end().catch(() => undefined);
     const code = (error as { code?: unknown }).code;
+    // 42710: the slot exists (another instance, or a crash we did not detect): an operator decides.
+    const exists = code === '42710';
+    const transient = !exists && isTransient(pgFailure(describeEndpoint('PostgreSQL', url), error));
     throw new CdcError('SLOT_CREATE_FAILED', `could not create slot ${slot}: ${errorMessage(error)}`, {
-      // 42710: the slot exists (another instance, or a crash we did not detect): not retriable.
-      retriable: code !== '42710',
-      fix:
-        code === '42710'
-          ? `drop the slot if nothing uses it: SELECT pg_drop_replication_slot('${slot}')`
-          : 'run the preflight check: it names the cause and its fix',
+      retriable: transient,
+      fix: exists
+        ? `drop the slot if nothing uses it: SELECT pg_drop_replication_slot('${slot}')`
+        : 'run the preflight check (cdc source check): it names the cause and its fix',
       details: { slot, sqlstate: code },
       cause: error,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processingLag } from './change-stream.ts';
+import { processingLag } from './stream-progress.ts';
 import {
   HEARTBEAT_PREFIX,
   HEARTBEAT_SQL,
@@ -61,7 +61,7 @@ describe('Heartbeat', () => {
     await heartbeat.beat();
     expect(f.clients[0]!.queries).toEqual([[HEARTBEAT_SQL, '2024-05-01T10:00:00.000Z']]);
     expect(HEARTBEAT_SQL).toContain(`pg_logical_emit_message(true, '${HEARTBEAT_PREFIX}'`);
-    expect(heartbeat.counters).toEqual({ sent: 1, failed: 0, lastError: undefined });
+    expect(heartbeat.counters).toEqual({ sent: 1, failed: 0, failuresInARow: 0, lastError: undefined });
     await heartbeat.stop();
     expect(f.clients[0]!.ended).toBe(true);
   });
@@ -84,11 +84,15 @@ describe('Heartbeat', () => {
       if (n < 2) throw new Error(`boom ${n}`);
     };
     const errors: unknown[] = [];
+    const inARow: number[] = [];
     const heartbeat = new Heartbeat({
       connectionString: '',
       intervalMs: 20,
       connect: f.connect,
-      onError: (error) => errors.push(error),
+      onError: (error, failuresInARow) => {
+        errors.push(error);
+        inARow.push(failuresInARow);
+      },
     });
     heartbeat.start();
     for (let i = 0; i < 100 && heartbeat.counters.sent === 0; i++) await sleep(10);
@@ -97,6 +101,8 @@ describe('Heartbeat', () => {
     expect(heartbeat.counters.sent).toBeGreaterThanOrEqual(1);
     expect(heartbeat.counters.lastError).toBeUndefined();
     expect(errors.map((e) => (e as Error).message)).toEqual(['boom 0', 'boom 1']);
+    expect(inARow).toEqual([1, 2]);
+    expect(heartbeat.counters.failuresInARow).toBe(0);
     // Each failure dropped its connection; the success ran on a third.
     expect(f.clients.slice(0, 2).every((c) => c.ended)).toBe(true);
     expect(f.clients.length).toBeGreaterThanOrEqual(3);

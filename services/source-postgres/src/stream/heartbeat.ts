@@ -27,8 +27,11 @@ export interface HeartbeatOptions {
   /** A normal (non-replication) connection string to the source database. */
   readonly connectionString: string;
   readonly intervalMs: number;
-  /** Told about every failed run; the heartbeat carries on and retries next interval. */
-  readonly onError?: (error: unknown) => void;
+  /**
+   * Told about every failed run, with the number of failures in a row (1: it was fine until now);
+   * the heartbeat carries on and retries next interval.
+   */
+  readonly onError?: (error: unknown, failuresInARow: number) => void;
   /** Defaults to a pg.Client with connect and query timeouts tied to the interval. */
   readonly connect?: () => Promise<HeartbeatClient>;
   readonly now?: () => Date;
@@ -37,6 +40,8 @@ export interface HeartbeatOptions {
 export interface HeartbeatCounters {
   sent: number;
   failed: number;
+  /** Failures since the last success. */
+  failuresInARow: number;
   /** Message of the last failure, cleared by the next success. */
   lastError: string | undefined;
 }
@@ -65,7 +70,7 @@ async function connectPg(connectionString: string, intervalMs: number): Promise<
  * and reported, its connection dropped, and the next run reconnects.
  */
 export class Heartbeat {
-  readonly counters: HeartbeatCounters = { sent: 0, failed: 0, lastError: undefined };
+  readonly counters: HeartbeatCounters = { sent: 0, failed: 0, failuresInARow: 0, lastError: undefined };
   readonly #options: HeartbeatOptions;
   #client: HeartbeatClient | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -115,13 +120,15 @@ export class Heartbeat {
       const now = (this.#options.now ?? (() => new Date()))();
       await client.query(HEARTBEAT_SQL, [now.toISOString()]);
       this.counters.sent += 1;
+      this.counters.failuresInARow = 0;
       this.counters.lastError = undefined;
     } catch (error) {
       this.counters.failed += 1;
+      this.counters.failuresInARow += 1;
       this.counters.lastError = error instanceof Error ? error.message : String(error);
       // The connection may be broken: start afresh next time.
       await this.#drop();
-      if (!this.#stopped) this.#options.onError?.(error);
+      if (!this.#stopped) this.#options.onError?.(error, this.counters.failuresInARow);
     }
   }
 

@@ -4,9 +4,11 @@ import {
   type Admin,
   type ConfigResourceTypes,
   type Producer,
+  type RetryOptions,
   type TopicMessages,
 } from 'kafkajs';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, NeedsOperatorError, describeKafka, kafkaFailure } from '@cdc/core';
+import { SOURCE_SETTINGS } from '../failures.ts';
 
 /** One Kafka record; a null value is a tombstone, a null key lets Kafka choose the partition. */
 export interface OutRecord {
@@ -56,6 +58,13 @@ export interface KafkaWriterOptions {
   readonly clientId?: string;
   /** Partitions of the topics this writer creates; the broker's default when left out. */
   readonly partitions?: number;
+  /**
+   * kafkajs' own retries before a send fails (its defaults when left out: about 15 s against a
+   * broker that is down). A failed send is not lost: the caller starts again from the slot.
+   */
+  readonly retry?: RetryOptions;
+  /** Kafka as the pipeline file names it, for messages (default: the source's setting). */
+  readonly endpoint?: string;
 }
 
 export function createKafkaWriter(options: KafkaWriterOptions): KafkaWriter {
@@ -63,18 +72,48 @@ export function createKafkaWriter(options: KafkaWriterOptions): KafkaWriter {
     brokers: [...options.brokers],
     clientId: options.clientId ?? 'cdc-source-postgres',
     logLevel: logLevel.NOTHING,
+    ...(options.retry ? { retry: options.retry } : {}),
   });
   return new KafkaJsWriter(
     kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
     kafka.admin(),
     options.partitions ?? -1,
+    options.endpoint ?? describeKafka(options.brokers, SOURCE_SETTINGS.kafka),
   );
+}
+
+/**
+ * Records the broker refuses whatever is retried: a setting must change (kafkajs' protocol error
+ * types). Everything else is classified by kafkaFailure: Kafka away is waited for.
+ */
+const REFUSED_RECORDS: Readonly<Record<string, string>> = {
+  MESSAGE_TOO_LARGE:
+    'raise max.message.bytes of the topic above the size of the largest row (kafka-configs.sh --alter --entity-type topics --entity-name <topic> --add-config max.message.bytes=<bytes>)',
+  RECORD_LIST_TOO_LARGE: 'raise message.max.bytes of the broker above the size of the largest row',
+  INVALID_RECORD:
+    'check the broker log for why it refuses the record (a topic setting such as a compaction without key)',
+};
+
+function refusedRecords(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const link = queue.shift();
+    if (link === null || typeof link !== 'object' || seen.has(link)) continue;
+    seen.add(link);
+    const { type, cause, errors } = link as { type?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof type === 'string' && REFUSED_RECORDS[type]) return type;
+    queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
+  }
+  return undefined;
 }
 
 class KafkaJsWriter implements KafkaWriter {
   readonly #producer: Producer;
   readonly #admin: Admin;
   readonly #partitions: number;
+  readonly #endpoint: string;
   readonly #topics = new Set<string>();
   // Per topic, the largest record batch the broker accepts (max.message.bytes): a request that
   // carries more for one partition is refused as MESSAGE_TOO_LARGE, so sends are split below it.
@@ -84,10 +123,11 @@ class KafkaJsWriter implements KafkaWriter {
   // sequence errors (libraries.md), and ordering is the point of this writer anyway.
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(producer: Producer, admin: Admin, partitions: number) {
+  constructor(producer: Producer, admin: Admin, partitions: number, endpoint: string) {
     this.#producer = producer;
     this.#admin = admin;
     this.#partitions = partitions;
+    this.#endpoint = endpoint;
   }
 
   send(records: readonly OutRecord[]): Promise<void> {
@@ -97,15 +137,29 @@ class KafkaJsWriter implements KafkaWriter {
   }
 
   connect(): Promise<void> {
-    return (this.#connected ??= Promise.all([this.#producer.connect(), this.#admin.connect()]).then(
-      () => {},
-    ));
+    this.#connected ??= this.#connectClients().catch((error: unknown) => {
+      this.#connected = undefined; // nothing stays connected; the next send tries again
+      throw kafkaFailure(this.#endpoint, error, 'connecting');
+    });
+    return this.#connected;
   }
 
+  /** Waits for the send under way (and a connection being made), then disconnects. */
   async close(): Promise<void> {
     await this.#tail;
-    if (!this.#connected) return;
+    const connected = this.#connected;
+    if (!connected) return;
+    // Disconnecting while kafkajs still connects would leave its retries to open a socket after.
+    await connected.catch(() => undefined);
     await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+  }
+
+  async #connectClients(): Promise<void> {
+    const results = await Promise.allSettled([this.#producer.connect(), this.#admin.connect()]);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (!failed) return;
+    await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+    throw failed.reason;
   }
 
   async #send(records: readonly OutRecord[]): Promise<void> {
@@ -149,18 +203,24 @@ class KafkaJsWriter implements KafkaWriter {
       }
       await this.#produce(byTopic);
     } catch (error) {
-      if (error instanceof CdcError) throw error;
-      const retriable = (error as { retriable?: unknown }).retriable !== false;
-      throw new CdcError(
-        'KAFKA_SEND',
-        `sending ${records.length} records to Kafka failed after ${sent} were acknowledged: ${errorMessage(error)}`,
+      throw this.#failure(error, `sending ${records.length} records, ${sent} acknowledged`);
+    }
+  }
+
+  #failure(error: unknown, doing: string): CdcError {
+    if (error instanceof CdcError) return error;
+    const refused = refusedRecords(error);
+    if (refused) {
+      return new NeedsOperatorError(
+        'KAFKA_RECORD_REFUSED',
+        `${this.#endpoint} refused a record (${refused}, ${doing})`,
         {
-          retriable,
-          fix: 'check that Kafka is up and reachable; the source resumes from its last acknowledged transaction',
+          fix: REFUSED_RECORDS[refused]!,
           cause: error,
         },
       );
     }
+    return kafkaFailure(this.#endpoint, error, doing);
   }
 
   async #produce(byTopic: Map<string, TopicMessages>): Promise<void> {

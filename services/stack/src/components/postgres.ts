@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { appendFile, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { CdcError } from '@cdc/core';
+import { CdcError, inactiveSlots, type InactiveSlot } from '@cdc/core';
 import type { Component, Health, Progress } from '../component.ts';
 import { ownedPid } from '../daemon.ts';
 import { runCommand } from '../exec.ts';
@@ -193,6 +193,31 @@ export class PostgresComponent implements Component {
     if (!(await this.ownPid())) return 'not running';
     await this.pgCommand('pg_ctl', ['-D', this.dataDir(), '-m', 'fast', '-w', '-t', '60', 'stop']);
     return 'stopped';
+  }
+
+  /**
+   * `pg_ctl stop -m immediate` of the server this stack started: a crash as its clients see it
+   * (every connection cut, no checkpoint), for fault-injection tests; start() then recovers it
+   * from the WAL, as `pg_ctl restart -m immediate` would at once.
+   */
+  async crash(): Promise<void> {
+    if (!(await this.ownPid())) {
+      throw new CdcError('NOT_RUNNING', `${this.title} is not running from this stack`, {
+        fix: 'bring the stack up first (npm run stack:up); only servers it started can be crashed',
+      });
+    }
+    await this.pgCommand('pg_ctl', ['-D', this.dataDir(), '-m', 'immediate', '-w', '-t', '60', 'stop']);
+  }
+
+  async inactiveSlots(): Promise<InactiveSlot[]> {
+    const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 2000 });
+    client.on('error', () => undefined);
+    try {
+      await withTimeout(client.connect(), 3000, 'PostgreSQL connect');
+      return await inactiveSlots(client, this.url());
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async probe(): Promise<Health> {
