@@ -1,5 +1,11 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { dlqTopic, listDeadLetters, redriveDeadLetters, type DeadLetter } from '@cdc/core';
+import {
+  dlqTopic,
+  listDeadLetters,
+  redriveDeadLetters,
+  type DeadLetter,
+  type DeadLetterReason,
+} from '@cdc/core';
 import { loadPipelineConfig } from '@cdc/pipeline';
 
 /** `orders` and `orders.dlq` both name the dead-letter topic of `orders`. */
@@ -101,10 +107,7 @@ function formatTable(entries: readonly DeadLetter[]): string {
               entry.processor ?? '?',
             ]
           : ['', '', '', ''];
-      rows.push([
-        ...lead,
-        `${reason.rule}${reason.field === null ? '' : ` ${reason.field}`}: ${reason.message}`,
-      ]);
+      rows.push([...lead, describeReason(reason)]);
     });
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -116,4 +119,14 @@ function formatTable(entries: readonly DeadLetter[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** `decode [value, schema id 42]: value: schema id 42 is not in the registry`, `format email: ...`. */
+export function describeReason(reason: DeadLetterReason): string {
+  const field = reason.field === null ? '' : ` ${reason.field}`;
+  const part =
+    reason.part === undefined
+      ? ''
+      : ` [${reason.part}, ${reason.schema_id === null || reason.schema_id === undefined ? 'no schema id' : `schema id ${reason.schema_id}`}]`;
+  return `${reason.rule}${field}${part}: ${reason.message}`;
 }

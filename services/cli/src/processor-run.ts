@@ -1,5 +1,5 @@
 import { untilSignalled } from './until-signalled.ts';
-import { errorMessage } from '@cdc/core';
+import { describeWaitEvent } from '@cdc/core';
 import { runProcessor, type ProcessorEvent, type ProcessorHandle } from '@cdc/processor';
 import { findProcessor, loadPipelineConfig } from '@cdc/pipeline';
 
@@ -7,7 +7,9 @@ import { findProcessor, loadPipelineConfig } from '@cdc/pipeline';
  * `cdc processor run <name>`: runs one processor of the pipeline file until SIGTERM or SIGINT.
  * The first signal lets the batch in hand finish and commit, then leaves the consumer group
  * (exit 0); a second exits 1 at once. Offsets are committed only with the outputs, so whatever
- * was in flight is processed again by whoever takes the partition over.
+ * was in flight is processed again by whoever takes the partition over. Its input topic, Kafka,
+ * the registry and Redis are waited for as long as they are away, one line per attempt; only what
+ * an operator must fix ends it (exit 75, with the fix).
  */
 export async function runProcessorCommand(
   file: string,
@@ -53,14 +55,14 @@ export async function runProcessorCommand(
 
 function print(event: ProcessorEvent): void {
   switch (event.kind) {
-    case 'waiting-for-input':
-      console.log(`waiting for topic ${event.topic} to exist (is the source running?)`);
-      return;
     case 'running':
       console.log(`consuming (${event.partitions} partitions)`);
       return;
-    case 'retrying':
-      console.error(`batch failed, retrying with back-off: ${errorMessage(event.error)}`);
+    case 'waiting':
+      console.error(describeWaitEvent(event));
+      return;
+    case 'resumed':
+      console.log(describeWaitEvent(event));
       return;
     case 'stopped':
       return;

@@ -3,6 +3,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   CdcError,
+  describeWaitEvent,
   errorMessage,
   groupProgress,
   rewindGroup,
@@ -99,8 +100,7 @@ async function runUntilCaughtUp(
     Presets.shades_classic,
   );
   const handle = await launch((event) => {
-    if (event.kind === 'retrying')
-      bars.log(`write failed, retrying in ${event.delayMs} ms: ${errorMessage(event.error)}\n`);
+    if (event.kind === 'waiting' || event.kind === 'resumed') bars.log(`${describeWaitEvent(event)}\n`);
     if (event.kind === 'breaker') bars.log(`circuit ${event.state}\n`);
   });
   let failure: unknown;

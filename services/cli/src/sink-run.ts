@@ -1,13 +1,15 @@
 import { untilSignalled } from './until-signalled.ts';
-import { errorMessage, type SinkRuntimeEvent } from '@cdc/core';
+import { describeWaitEvent, type SinkRuntimeEvent } from '@cdc/core';
 import { connectionsOf, findSink, loadPipelineConfig } from '@cdc/pipeline';
-import { runSink } from '@cdc/sinks';
+import { runSink, type SinkHandle } from '@cdc/sinks';
 
 /**
  * `cdc sink run <name>`: runs one sink of the pipeline file until SIGTERM or SIGINT. The first
  * signal lets the batch in hand finish (or abandons its retries uncommitted) and leaves the group
  * (exit 0); a second exits 1 at once. Offsets are committed only after the target has the writes,
- * and every write is version-guarded, so whatever was in flight is simply written again.
+ * and every write is version-guarded, so whatever was in flight is simply written again. Its
+ * topics, its target, the registry and Kafka are waited for as long as they are away, one line per
+ * attempt; only what an operator must fix ends it (exit 75, with the fix).
  */
 export async function runSinkCommand(
   file: string,
@@ -19,13 +21,28 @@ export async function runSinkCommand(
   console.log(
     `sink ${sink.name} (${sink.kind}): ${sink.topics.join(', ')}; dead letters to <topic>.dlq, conflicts to <topic>.conflicts`,
   );
-  const handle = await runSink(sink, connectionsOf(config), {
-    ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
-    ...(options.group === undefined ? {} : { groupId: options.group }),
-    onEvent: print,
-  });
-  if (handle.healthPort !== undefined) {
-    console.log(`health: http://127.0.0.1:${handle.healthPort}/health, /ready, /status`);
+  // Starting may mean waiting for the topics and the target: a signal meanwhile stops the sink
+  // gracefully too (a second one kills it).
+  const starting = new AbortController();
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    console.log(`${signal}: stopping before the first batch ...`);
+    starting.abort();
+  };
+  process.once('SIGTERM', stopWhileStarting);
+  process.once('SIGINT', stopWhileStarting);
+  let handle: SinkHandle;
+  try {
+    handle = await runSink(sink, connectionsOf(config), {
+      ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
+      ...(options.group === undefined ? {} : { groupId: options.group }),
+      path: `sinks[${config.sinks.indexOf(sink)}]`,
+      onEvent: print,
+      signal: starting.signal,
+      onHealthServer: (port) => console.log(`health: http://127.0.0.1:${port}/health, /ready, /status`),
+    });
+  } finally {
+    process.off('SIGTERM', stopWhileStarting);
+    process.off('SIGINT', stopWhileStarting);
   }
   await untilSignalled(handle, 'stopping after the batch in hand ...');
   const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
@@ -40,8 +57,11 @@ function print(event: SinkRuntimeEvent): void {
     case 'running':
       console.log('consuming');
       return;
-    case 'retrying':
-      console.error(`write failed, retrying in ${event.delayMs} ms: ${errorMessage(event.error)}`);
+    case 'waiting':
+      console.error(describeWaitEvent(event));
+      return;
+    case 'resumed':
+      console.log(describeWaitEvent(event));
       return;
     case 'breaker':
       console.error(`circuit ${event.state}`);

@@ -2,10 +2,15 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { avroType, schemaRegistryOptions } from './avro-types.ts';
 import type { AvroRecord } from './avro-schema.ts';
+import { SHARED_SETTINGS, describeEndpoint } from './endpoint.ts';
 import { CdcError, errorMessage } from './errors.ts';
+import { NeedsOperatorError } from './failure.ts';
+import { networkProblem } from './network-error.ts';
 
 /** Confluent wire format: magic byte 0, schema id (4 bytes, big-endian), Avro binary. */
 const HEADER_BYTES = 5;
+/** A registry that has not answered a schema lookup by then is treated as away (the batch waits). */
+const FETCH_MS = 10_000;
 
 /**
  * A record that can never be decoded, whatever is retried: bad bytes, or a schema id the registry
@@ -32,12 +37,15 @@ export interface Decoded {
  */
 export class RegistryCodec {
   readonly #url: string;
+  /** The registry as the pipeline file names it, for messages. */
+  readonly #name: string;
   readonly #registry: SchemaRegistry;
   readonly #byId = new Map<number, { schema: AvroRecord; type: avro.Type }>();
   readonly #registered = new Map<string, Promise<number>>();
 
-  constructor(url: string) {
+  constructor(url: string, setting: string = SHARED_SETTINGS.registry) {
     this.#url = url.replace(/\/+$/u, '');
+    this.#name = describeEndpoint('the schema registry', this.#url, setting);
     this.#registry = new SchemaRegistry({ host: this.#url }, schemaRegistryOptions);
   }
 
@@ -86,7 +94,12 @@ export class RegistryCodec {
     if (!id) {
       id = this.#registry
         .register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject })
-        .then(({ id: registered }) => registered);
+        .then(
+          ({ id: registered }) => registered,
+          (error: unknown) => {
+            throw this.#registerFailure(subject, error);
+          },
+        );
       id.catch(() => this.#registered.delete(key)); // let a later attempt try again
       this.#registered.set(key, id);
     }
@@ -101,21 +114,20 @@ export class RegistryCodec {
   async #fetch(schemaId: number): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(`${this.#url}/schemas/ids/${schemaId}`);
-    } catch (error) {
-      throw new CdcError('REGISTRY_UNREACHABLE', `schema registry ${this.#url}: ${errorMessage(error)}`, {
-        retriable: true,
-        fix: 'check that the schema registry is up; processing resumes once it answers',
-        cause: error,
+      response = await fetch(`${this.#url}/schemas/ids/${schemaId}`, {
+        signal: AbortSignal.timeout(FETCH_MS),
       });
+    } catch (error) {
+      throw this.#unreachable(error);
     }
     if (response.status === 404) {
       throw new PoisonError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`);
     }
+    if (response.status === 401 || response.status === 403) throw this.#refused(response.status);
     if (!response.ok) {
       throw new CdcError(
         'REGISTRY_UNREACHABLE',
-        `schema registry ${this.#url} answered ${response.status} for schema id ${schemaId}`,
+        `${this.#name} answered ${response.status} for schema id ${schemaId}`,
         { retriable: true, fix: 'check the schema registry; processing resumes once it answers' },
       );
     }
@@ -136,6 +148,41 @@ export class RegistryCodec {
       );
     }
     this.#byId.set(schemaId, { schema: parsed, type });
+  }
+
+  #unreachable(error: unknown): CdcError {
+    const problem = networkProblem(error) ?? errorMessage(error);
+    return new CdcError('REGISTRY_UNREACHABLE', `${this.#name} is unreachable: ${problem}`, {
+      retriable: true,
+      fix: 'check that the schema registry is up; processing resumes once it answers',
+      cause: error,
+    });
+  }
+
+  #refused(status: number): NeedsOperatorError {
+    return new NeedsOperatorError('REGISTRY_REFUSED', `${this.#name} refused this service (HTTP ${status})`, {
+      fix: 'give this service credentials the registry accepts (in registry.url) and the right to read and register schemas',
+    });
+  }
+
+  /** The registry client's failures: a refusal of the schema stays one (not retriable); the rest is the registry being away. */
+  #registerFailure(subject: string, error: unknown): unknown {
+    const status = (error as { status?: unknown } | null)?.status;
+    if (status === 401 || status === 403) return this.#refused(status);
+    if (error instanceof Error && error.name.startsWith('ConfluentSchemaRegistry')) return error;
+    if (typeof status === 'number' && status < 500) return error;
+    if (typeof status === 'number') {
+      return new CdcError(
+        'REGISTRY_UNREACHABLE',
+        `${this.#name} answered ${status} registering under ${subject}`,
+        {
+          retriable: true,
+          fix: 'check the schema registry; processing resumes once it answers',
+          cause: error,
+        },
+      );
+    }
+    return this.#unreachable(error);
   }
 }
 

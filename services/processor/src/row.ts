@@ -6,11 +6,10 @@
  */
 export type Row = Record<string, unknown>;
 
-/** Where a problem with one event was found, as recorded in its dead letter. */
-export interface Violation {
-  /** The rule or step that refused the event, e.g. `format`, `range`, `check`, `transform:mask`. */
-  readonly rule: string;
-  /** The field concerned, or null for rules about the whole row. */
-  readonly field: string | null;
-  readonly message: string;
-}
+/**
+ * Where a problem with one event was found, as recorded in its dead letter: the rule or step
+ * that refused it (`format`, `check`, `transform:mask`, `decode`), the field or null, and for
+ * problems with the bytes of the key or value, which part and its schema id. One definition for
+ * processors and sinks: DeadLetterReason in @cdc/core.
+ */
+export type { DeadLetterReason as Violation } from '@cdc/core';

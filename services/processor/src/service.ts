@@ -1,6 +1,16 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { RegistryCodec, closeHealthServer, serveHealth } from '@cdc/core';
+import {
+  CdcError,
+  RegistryCodec,
+  SHARED_SETTINGS,
+  closeHealthServer,
+  describeEndpoint,
+  networkProblem,
+  serveHealth,
+  type Phase,
+  type Waiting,
+} from '@cdc/core';
 import type { RuleConfig } from './rules/rule-config.ts';
 import type { EventHandler } from './runtime/handler.ts';
 import {
@@ -54,7 +64,11 @@ export interface ProcessorStatus {
   readonly input: string;
   readonly output: string;
   readonly delivery: DeliveryMode;
+  /** starting (waiting for what `waiting` lists), running, stopping, stopped, failed. */
+  readonly phase: Phase;
   readonly notReady: string | undefined;
+  /** What it waits for: its input topic, Kafka, the registry, Redis; with since when. */
+  readonly waiting: readonly Waiting[];
   readonly counters: ProcessorCounters;
   readonly lastError: string | undefined;
 }
@@ -75,23 +89,52 @@ function handlerOf(spec: ProcessorSpec, codec: RegistryCodec, redis: () => Redis
   return new TransformerHandler(codec, steps, spec.output);
 }
 
+/**
+ * The Redis client of enrichment lookups. A lookup gives up within seconds while Redis is away
+ * (rather than queueing for ever), and the runtime waits and retries the batch, saying so in the
+ * pipeline file's words: ioredis reports why it cannot connect only as an event.
+ */
+function enrichmentRedis(url: string): { client: Redis; explain: (error: unknown) => unknown } {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 2_000,
+    commandTimeout: 8_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let connectionError: unknown;
+  client.on('error', (error: unknown) => (connectionError = error));
+  client.on('ready', () => (connectionError = undefined));
+  const name = describeEndpoint('Redis', url, SHARED_SETTINGS.redis);
+  return {
+    client,
+    explain: (error) => {
+      if ((error as { code?: unknown } | null)?.code !== 'ENRICH_LOOKUP') return error;
+      const network = networkProblem(connectionError) ?? networkProblem(error);
+      if (!network) return error;
+      return new CdcError('REDIS_UNAVAILABLE', `${name} is unreachable: ${network}`, {
+        retriable: true,
+        fix: 'start Redis or correct redis.url (env REDIS_URL); enrichment lookups are retried',
+        cause: error,
+      });
+    },
+  };
+}
+
 /** Runs one processor until stop(); returns once it consumes (and its health server listens). */
 export async function runProcessor(
   spec: ProcessorSpec,
   connections: ProcessorConnections,
   options: RunProcessorOptions = {},
 ): Promise<ProcessorHandle> {
-  let redis: Redis | undefined;
+  let redis: ReturnType<typeof enrichmentRedis> | undefined;
   const codec = new RegistryCodec(connections.registryUrl);
-  const handler = handlerOf(spec, codec, () => {
-    // Commands queue while Redis is away; the batch waits and is retried rather than failing records.
-    if (!redis) {
-      redis = new Redis(connections.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
-      // ioredis reconnects by itself; without a listener it would print every failed attempt.
-      redis.on('error', () => undefined);
-    }
-    return redis;
-  });
+  const compiled = handlerOf(spec, codec, () => (redis ??= enrichmentRedis(connections.redisUrl)).client);
+  const handler: EventHandler = {
+    handleBatch: (events) =>
+      compiled.handleBatch(events).catch((error: unknown) => {
+        throw redis ? redis.explain(error) : error;
+      }),
+  };
   const runtime = new ProcessorRuntime({
     name: spec.name,
     input: spec.input,
@@ -108,7 +151,9 @@ export async function runProcessor(
     input: spec.input,
     output: spec.output,
     delivery: spec.delivery,
+    phase: runtime.status.phase,
     notReady: runtime.status.notReady,
+    waiting: runtime.status.waiting,
     counters: { ...runtime.counters },
     lastError: runtime.status.lastError,
   });
@@ -117,13 +162,13 @@ export async function runProcessor(
   const address = health?.address();
   const healthPort = typeof address === 'object' && address ? address.port : undefined;
   if (healthPort !== undefined) options.onHealthServer?.(healthPort);
-  const stopOnAbort = () => void runtime.stop();
+  const stopOnAbort = () => void runtime.stop().catch(() => undefined);
   if (options.signal?.aborted) stopOnAbort();
   options.signal?.addEventListener('abort', stopOnAbort, { once: true });
   const close = async () => {
     options.signal?.removeEventListener('abort', stopOnAbort);
     await closeHealthServer(health);
-    redis?.disconnect();
+    redis?.client.disconnect();
   };
   try {
     await runtime.start();

@@ -1,5 +1,12 @@
 export { MongoSink, createMongoSink, mongoSinkSchema } from './mongo/index.ts';
-export { RedisSink, createRedisSink, redisSinkSchema } from './redis/index.ts';
+export {
+  RedisSink,
+  createRedisSink,
+  parseKeyTemplate,
+  redisSinkSchema,
+  unnamedKeyFields,
+  unnamedKeyFieldsReason,
+} from './redis/index.ts';
 export {
   createSink,
   runSink,

@@ -1,12 +1,15 @@
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import {
+  SHARED_SETTINGS,
   SinkRuntime,
   closeHealthServer,
   serveHealth,
+  type Phase,
   type Sink,
   type SinkMetrics,
   type SinkRuntimeEvent,
+  type Waiting,
 } from '@cdc/core';
 import { createMongoSink, mongoSinkSchema } from './mongo/index.ts';
 import { createRedisSink, redisSinkSchema } from './redis/index.ts';
@@ -48,11 +51,18 @@ export interface SinkConnections {
   readonly mongoUrl: string;
 }
 
-/** The sink a config describes; addresses left out come from the connections. */
-export function createSink(config: SinkConfig, connections: SinkConnections): Sink {
+/**
+ * The sink a config describes; addresses left out come from the connections. `path` is where the
+ * pipeline file declares it (`sinks[0]`), so that messages name the setting its address comes from.
+ */
+export function createSink(config: SinkConfig, connections: SinkConnections, path?: string): Sink {
+  const own = path ? `${path}.url` : `the url of sink ${config.name}`;
   switch (config.kind) {
     case 'redis':
-      return createRedisSink({ ...config, url: config.url ?? connections.redisUrl });
+      return createRedisSink(
+        { ...config, url: config.url ?? connections.redisUrl },
+        { setting: config.url ? own : SHARED_SETTINGS.redis },
+      );
     case 'mongodb':
       return createMongoSink({ ...config, url: config.url ?? connections.mongoUrl });
   }
@@ -62,13 +72,26 @@ export interface RunSinkOptions {
   readonly healthPort?: number;
   readonly groupId?: string;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
+  /** Where the pipeline file declares the sink (`sinks[0]`), for messages. */
+  readonly path?: string;
+  /**
+   * Stops the sink when aborted, also while it is still starting: waiting for its topics and its
+   * target can last as long as they take to appear.
+   */
+  readonly signal?: AbortSignal;
+  /** Called once the health server listens, before the sink waits for anything. */
+  readonly onHealthServer?: (port: number) => void;
 }
 
 export interface SinkStatus {
   readonly name: string;
   readonly kind: SinkConfig['kind'];
   readonly topics: readonly string[];
+  /** starting (waiting for what `waiting` lists), running, stopping, stopped, failed. */
+  readonly phase: Phase;
   readonly notReady: string | undefined;
+  /** What the sink waits for: its topics, its target, the registry, Kafka; with since when. */
+  readonly waiting: readonly Waiting[];
   readonly metrics: SinkMetrics;
 }
 
@@ -80,14 +103,17 @@ export interface SinkHandle {
   readonly done: Promise<void>;
 }
 
-/** Runs one sink until stop(); returns once it consumes (and its health server listens). */
+/**
+ * Runs one sink until stop(); returns once it consumes. Its health server listens from the start,
+ * so that /ready says what it waits for meanwhile.
+ */
 export async function runSink(
   config: SinkConfig,
   connections: SinkConnections,
   options: RunSinkOptions = {},
 ): Promise<SinkHandle> {
   const runtime = new SinkRuntime({
-    sink: createSink(config, connections),
+    sink: createSink(config, connections, options.path),
     topics: config.topics,
     brokers: connections.brokers,
     registryUrl: connections.registryUrl,
@@ -98,33 +124,45 @@ export async function runSink(
   });
   const status = (): SinkStatus => {
     const metrics = runtime.metrics();
+    const { phase, notReady, waiting } = metrics.readiness;
     return {
       name: config.name,
       kind: config.kind,
       topics: config.topics,
-      notReady: runtime.ready
-        ? metrics.breaker === 'open'
+      phase,
+      notReady:
+        notReady ??
+        (metrics.breaker === 'open'
           ? `the target is failing (circuit open): ${metrics.lastError ?? 'unknown error'}`
-          : undefined
-        : 'not consuming',
+          : undefined),
+      waiting,
       metrics,
     };
   };
   let health: Server | undefined;
   if (options.healthPort !== undefined) health = await serveHealth(options.healthPort, async () => status());
+  const address = health?.address();
+  const healthPort = typeof address === 'object' && address ? address.port : undefined;
+  if (healthPort !== undefined) options.onHealthServer?.(healthPort);
+  const stopOnAbort = () => void runtime.stop().catch(() => undefined);
+  if (options.signal?.aborted) stopOnAbort();
+  options.signal?.addEventListener('abort', stopOnAbort, { once: true });
+  const close = async () => {
+    options.signal?.removeEventListener('abort', stopOnAbort);
+    await closeHealthServer(health);
+  };
   try {
     await runtime.start();
   } catch (error) {
     await runtime.stop().catch(() => undefined);
-    await closeHealthServer(health);
+    await close();
     throw error;
   }
-  const done = runtime.done.finally(() => closeHealthServer(health));
+  const done = runtime.done.finally(close);
   done.catch(() => undefined);
-  const address = health?.address();
   return {
     runtime,
-    healthPort: typeof address === 'object' && address ? address.port : undefined,
+    healthPort,
     status,
     stop: async () => {
       await runtime.stop();

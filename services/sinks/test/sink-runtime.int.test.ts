@@ -92,7 +92,13 @@ describe('sink runtime with real sinks', () => {
       expect(await redis.exists(`${iso.redisKey('poison')}:2`)).toBe(0);
       const [letter] = await readTopic(iso.env, `${topic}.dlq`, 1, `${iso.id}-dlq`);
       expect(JSON.parse(headerText(letter!, DLQ_HEADERS.reason) ?? '[]')).toEqual([
-        { rule: 'decode', field: null, message: expect.stringMatching(/wire format/) as unknown },
+        {
+          rule: 'decode',
+          field: null,
+          part: 'value',
+          schema_id: null,
+          message: expect.stringMatching(/^value: .*wire format/) as unknown,
+        },
       ]);
       expect(letter!.value?.toString()).toBe('definitely not avro');
       expect(await committed(runtime.groupId, topic)).toBe(6);

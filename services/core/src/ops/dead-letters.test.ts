@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterHeaders } from '../dead-letter.ts';
+import { deadLetterHeaders, partReason, schemaIdIn } from '../dead-letter.ts';
 import { parseDeadLetter } from './dead-letters.ts';
 
 const message = (headers: Record<string, string | Buffer>) => ({
@@ -42,5 +42,36 @@ describe('parseDeadLetter', () => {
     expect(
       parseDeadLetter(0, message({ 'cdc.dlq.origin.topic': 't', 'cdc.dlq.origin.partition': 'x' })).origin,
     ).toBeNull();
+  });
+});
+
+describe('dead-letter reasons', () => {
+  it('name the part and its schema id for bytes that cannot be read, and read back as written', () => {
+    const reason = partReason(
+      'decode',
+      'value',
+      schemaIdIn(Buffer.from([0, 0, 0, 0, 42, 1])),
+      'schema id 42 is not in the registry',
+    );
+    expect(reason).toEqual({
+      rule: 'decode',
+      field: null,
+      part: 'value',
+      schema_id: 42,
+      message: 'value: schema id 42 is not in the registry',
+    });
+    expect(schemaIdIn(Buffer.from('not avro'))).toBeNull();
+    const headers = deadLetterHeaders('sink', { topic: 't', partition: 0, offset: '1' }, [reason], {});
+    expect(parseDeadLetter(0, message(headers)).reasons).toEqual([reason]);
+    // Reasons written before part and schema_id existed still read as they were.
+    const old = deadLetterHeaders(
+      'v',
+      { topic: 't', partition: 0, offset: '1' },
+      [{ rule: 'format', field: 'email', message: 'bad' }],
+      {},
+    );
+    expect(parseDeadLetter(0, message(old)).reasons).toEqual([
+      { rule: 'format', field: 'email', message: 'bad' },
+    ]);
   });
 });

@@ -60,6 +60,11 @@ function parseReasons(json: string | undefined): DeadLetterReason[] {
       return parsed.map((item: Partial<Record<keyof DeadLetterReason, unknown>>) => ({
         rule: typeof item?.rule === 'string' ? item.rule : 'unknown',
         field: typeof item?.field === 'string' ? item.field : null,
+        // Reasons written before part and schema_id existed have neither.
+        ...(item?.part === 'key' || item?.part === 'value' ? { part: item.part } : {}),
+        ...(item?.schema_id === null || Number.isInteger(item?.schema_id)
+          ? { schema_id: item.schema_id as number | null }
+          : {}),
         message: typeof item?.message === 'string' ? item.message : JSON.stringify(item),
       }));
     }

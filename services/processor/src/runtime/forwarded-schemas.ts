@@ -1,6 +1,5 @@
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, PoisonError, RegistryCodec, errorMessage, partReason, type RecordPart } from '@cdc/core';
 import type { Violation } from '../row.ts';
-import { PoisonError, RegistryCodec } from '@cdc/core';
 
 /**
  * Registers the schemas of records passed on unchanged (keys, and a validator's values) under the
@@ -10,12 +9,15 @@ import { PoisonError, RegistryCodec } from '@cdc/core';
  */
 export class ForwardedSchemas {
   readonly #codec: RegistryCodec;
+  readonly #part: RecordPart;
   readonly #subject: string;
   readonly #ids = new Map<number, number | Violation>();
 
-  constructor(codec: RegistryCodec, subject: string) {
+  /** For the key or the value part of the records written to `output` (subject `<output>-<part>`). */
+  constructor(codec: RegistryCodec, output: string, part: RecordPart) {
     this.#codec = codec;
-    this.#subject = subject;
+    this.#part = part;
+    this.#subject = `${output}-${part}`;
   }
 
   /** Registers what the batch needs; throws only for retriable registry failures. */
@@ -40,11 +42,15 @@ export class ForwardedSchemas {
           this.#ids.set(id, await this.#codec.register(this.#subject, schema));
         } catch (error) {
           if (isRetriable(error)) throw error;
-          this.#ids.set(id, {
-            rule: 'schema',
-            field: null,
-            message: `the registry refused schema id ${id} under ${this.#subject}: ${errorMessage(error)}`,
-          });
+          this.#ids.set(
+            id,
+            partReason(
+              'schema',
+              this.#part,
+              id,
+              `the registry refused schema id ${id} under ${this.#subject}: ${errorMessage(error)}`,
+            ),
+          );
         }
       }),
     );

@@ -5,8 +5,8 @@ import type { CompiledSteps, BoundTransform } from '../transform/steps.ts';
 import { namespaceOf, rowSchemaOf, withRowSchema, type ChangeEnvelope } from './envelope.ts';
 import { ForwardedSchemas, isRetriable } from './forwarded-schemas.ts';
 import { dead, type EventHandler, type InputEvent, type Outcome } from './handler.ts';
-import type { Decoded, RegistryCodec } from '@cdc/core';
-import { violationOf } from './violation-of.ts';
+import { partReason, type Decoded, type RegistryCodec } from '@cdc/core';
+import { partViolation, violationOf } from './violation-of.ts';
 
 /** Per input schema id: the bound steps and the output schema with its id, or why there is none. */
 type OutputShape =
@@ -38,7 +38,7 @@ export class TransformerHandler implements EventHandler {
     this.#steps = steps;
     this.#output = output;
     this.#namespace = namespaceOf(output);
-    this.#keys = new ForwardedSchemas(codec, `${output}-key`);
+    this.#keys = new ForwardedSchemas(codec, output, 'key');
   }
 
   async handleBatch(events: readonly InputEvent[]): Promise<Outcome[]> {
@@ -68,18 +68,27 @@ export class TransformerHandler implements EventHandler {
       const result = this.#codec.decode(event.value);
       return { decoded: result, envelope: result.value as ChangeEnvelope };
     } catch (error) {
-      return { problem: violationOf(error) };
+      return { problem: partViolation('value', event.value, error) };
     }
   }
 
   #handle(event: InputEvent, item: DecodeResult): Outcome {
+    let key: Buffer | null = null;
+    if (event.key !== null) {
+      try {
+        const forwarded = this.#keys.forward(event.key);
+        if (!Buffer.isBuffer(forwarded)) return dead([forwarded]);
+        key = forwarded;
+      } catch (error) {
+        return dead([partViolation('key', event.key, error)]);
+      }
+    }
     try {
-      const key = event.key === null ? null : this.#keys.forward(event.key);
-      if (key !== null && !Buffer.isBuffer(key)) return dead([key]);
       if ('tombstone' in item) return { kind: 'forward', key, value: null };
       if ('problem' in item) return dead([item.problem]);
-      const shape = this.#shapes.get(item.decoded.schemaId);
-      if (!shape) return dead([{ rule: 'decode', field: null, message: 'no output schema' }]);
+      const { schemaId } = item.decoded;
+      const shape = this.#shapes.get(schemaId);
+      if (!shape) return dead([partReason('schema', 'value', schemaId, 'no output schema')]);
       if ('problem' in shape) return dead([shape.problem]);
       const { envelope } = item;
       const unchanged = envelope.unchanged_fields;
@@ -110,7 +119,8 @@ export class TransformerHandler implements EventHandler {
       transform = this.#steps.forSchema(rowSchemaOf(input));
       schema = withRowSchema(input, transform.output, this.#namespace);
     } catch (error) {
-      this.#shapes.set(schemaId, { problem: { ...violationOf(error), rule: 'schema' } });
+      const { field, message } = violationOf(error);
+      this.#shapes.set(schemaId, { problem: { ...partReason('schema', 'value', schemaId, message), field } });
       return;
     }
     try {
@@ -119,11 +129,12 @@ export class TransformerHandler implements EventHandler {
     } catch (error) {
       if (isRetriable(error)) throw error;
       this.#shapes.set(schemaId, {
-        problem: {
-          rule: 'schema',
-          field: null,
-          message: `the registry refused the derived schema: ${violationOf(error).message}`,
-        },
+        problem: partReason(
+          'schema',
+          'value',
+          schemaId,
+          `the registry refused the schema derived from schema id ${schemaId}: ${violationOf(error).message}`,
+        ),
       });
     }
   }

@@ -5,8 +5,8 @@ import type { ChangeEnvelope } from './envelope.ts';
 import { rowSchemaOf } from './envelope.ts';
 import { ForwardedSchemas } from './forwarded-schemas.ts';
 import { dead, type EventHandler, type InputEvent, type Outcome } from './handler.ts';
-import { violationOf } from './violation-of.ts';
-import type { RegistryCodec } from '@cdc/core';
+import { partViolation, violationOf } from './violation-of.ts';
+import type { Decoded, RecordPart, RegistryCodec } from '@cdc/core';
 
 /** Ops whose `after` row is checked; deletes and truncates pass unchecked (nothing to validate). */
 const CHECKED_OPS = new Set(['c', 'u', 'r']);
@@ -27,8 +27,8 @@ export class ValidatorHandler implements EventHandler {
   constructor(codec: RegistryCodec, rules: readonly RuleConfig[], output: string) {
     this.#codec = codec;
     this.#rules = compileRules(rules);
-    this.#keys = new ForwardedSchemas(codec, `${output}-key`);
-    this.#values = new ForwardedSchemas(codec, `${output}-value`);
+    this.#keys = new ForwardedSchemas(codec, output, 'key');
+    this.#values = new ForwardedSchemas(codec, output, 'value');
   }
 
   async handleBatch(events: readonly InputEvent[]): Promise<Outcome[]> {
@@ -39,12 +39,18 @@ export class ValidatorHandler implements EventHandler {
     return events.map((event) => this.#handle(event));
   }
 
+  // Synchronous work on one record cannot fail for a retriable reason: it is that record's fault.
   #handle(event: InputEvent): Outcome {
+    const key = event.key === null ? null : forward(this.#keys, 'key', event.key);
+    if (key !== null && !Buffer.isBuffer(key)) return dead([key]);
+    if (event.value === null) return { kind: 'forward', key, value: null };
+    let decoded: Decoded;
     try {
-      const key = event.key === null ? null : this.#keys.forward(event.key);
-      if (key !== null && !Buffer.isBuffer(key)) return dead([key]);
-      if (event.value === null) return { kind: 'forward', key, value: null };
-      const decoded = this.#codec.decode(event.value);
+      decoded = this.#codec.decode(event.value);
+    } catch (error) {
+      return dead([partViolation('value', event.value, error)]);
+    }
+    try {
       const envelope = decoded.value as ChangeEnvelope;
       if (CHECKED_OPS.has(envelope.op) && envelope.after) {
         const problems = this.#problemsOf(decoded.schemaId, decoded.schema);
@@ -52,12 +58,11 @@ export class ValidatorHandler implements EventHandler {
         const violations = this.#rules.validate(envelope.after);
         if (violations.length > 0) return dead(violations);
       }
-      const value = this.#values.forward(event.value);
-      return Buffer.isBuffer(value) ? { kind: 'forward', key, value } : dead([value]);
     } catch (error) {
-      // Synchronous work on one record cannot fail for a retriable reason: it is that record's fault.
       return dead([violationOf(error)]);
     }
+    const value = forward(this.#values, 'value', event.value);
+    return Buffer.isBuffer(value) ? { kind: 'forward', key, value } : dead([value]);
   }
 
   #problemsOf(schemaId: number, schema: Parameters<typeof rowSchemaOf>[0]): readonly Violation[] {
@@ -70,5 +75,14 @@ export class ValidatorHandler implements EventHandler {
       this.#schemaProblems.set(schemaId, problems);
     }
     return problems;
+  }
+}
+
+/** The bytes of a part to write, or why they cannot be (naming the part and its schema id). */
+function forward(schemas: ForwardedSchemas, part: RecordPart, bytes: Buffer): Buffer | Violation {
+  try {
+    return schemas.forward(bytes);
+  } catch (error) {
+    return partViolation(part, bytes, error);
   }
 }

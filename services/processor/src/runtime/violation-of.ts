@@ -1,6 +1,5 @@
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, PoisonError, errorMessage, partReason, schemaIdIn, type RecordPart } from '@cdc/core';
 import type { Violation } from '../row.ts';
-import { PoisonError } from '@cdc/core';
 
 /** The dead-letter reason for an error raised while handling one record. */
 export function violationOf(error: unknown): Violation {
@@ -10,4 +9,13 @@ export function violationOf(error: unknown): Violation {
   if (error instanceof CdcError)
     return { rule: error.code.toLowerCase(), field: null, message: error.message };
   return { rule: 'error', field: null, message: errorMessage(error) };
+}
+
+/**
+ * The reason for a part (key or value) that cannot be read or passed on: it names the part and
+ * the schema id its bytes carry, as sinks do (partReason in @cdc/core).
+ */
+export function partViolation(part: RecordPart, bytes: Buffer, error: unknown): Violation {
+  const { rule, message } = violationOf(error);
+  return partReason(rule, part, schemaIdIn(bytes), message);
 }

@@ -6,7 +6,7 @@ import {
   MongoWriteConcernError,
   type MongoBulkWriteError,
 } from 'mongodb';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, NeedsOperatorError, errorMessage, networkProblem } from '@cdc/core';
 
 export const DUPLICATE_KEY = 11000;
 
@@ -24,11 +24,35 @@ export function isTransient(error: unknown): boolean {
   return typeof error.code === 'number' && TRANSIENT_CODES.has(error.code);
 }
 
-/** The whole batch could not be written: say whether trying again may help. */
+// AuthenticationFailed, Unauthorized, UserNotFound: the server refuses this client, not this write.
+const ACCESS_DENIED_CODES = new Set([18, 13, 11]);
+
+function isAccessDenied(error: unknown): boolean {
+  if (!(error instanceof MongoError)) return false;
+  if (typeof error.code === 'number' && ACCESS_DENIED_CODES.has(error.code)) return true;
+  return isAccessDenied(error.cause);
+}
+
+/**
+ * The whole batch could not be written: say whether trying again may help, or whether only an
+ * operator can (credentials, privileges: the sink stops with the fix).
+ */
 export function batchFailure(sink: string, what: string, error: unknown): CdcError {
   if (error instanceof CdcError) return error;
+  if (isAccessDenied(error)) {
+    return new NeedsOperatorError(
+      'MONGO_ACCESS_DENIED',
+      `mongodb sink ${sink}: ${what}: ${errorMessage(error)}`,
+      {
+        fix: 'put credentials in the sink url that the server accepts, with readWrite on the sink database',
+        cause: error,
+      },
+    );
+  }
   const retriable = isTransient(error);
-  return new CdcError('SINK_WRITE_FAILED', `mongodb sink ${sink}: ${what}: ${errorMessage(error)}`, {
+  const network = retriable ? networkProblem(error) : undefined;
+  const problem = network ? `MongoDB is unreachable: ${network}` : errorMessage(error);
+  return new CdcError('SINK_WRITE_FAILED', `mongodb sink ${sink}: ${what}: ${problem}`, {
     retriable,
     fix: retriable
       ? 'check that the MongoDB server is up and reachable (the batch is retried)'

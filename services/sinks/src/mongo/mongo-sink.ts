@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import {
   CdcError,
+  needsOperator,
   STACK_ENV_DEFAULTS,
   type EventVersion,
   type Sink,
@@ -341,6 +342,7 @@ export class MongoSink implements Sink, VerifiableSink {
 
 function startFailure(sink: string, database: string, error: unknown): CdcError {
   const failure = batchFailure(sink, `cannot prepare database ${database}`, error);
+  if (needsOperator(failure)) return failure;
   return new CdcError('SINK_START_FAILED', failure.message, {
     retriable: failure.retriable,
     ...(failure.fix ? { fix: failure.fix } : {}),

@@ -2,7 +2,6 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import {
   CdcError,
   errorMessage,
-  redactUrl,
   versionText,
   type Sink,
   type SinkEvent,
@@ -11,7 +10,7 @@ import {
   type WriteOutcome,
 } from '@cdc/core';
 import { parseBookkeeping } from './bookkeeping.ts';
-import { createClient, sinkUrl } from './client.ts';
+import { RedisTarget, createClient, sinkUrl } from './client.ts';
 import { parseRedisSinkConfig, type RedisSinkConfig, type RedisSinkInput } from './config.ts';
 import { isNoScript, isRefusal, unavailable } from './errors.ts';
 import { hashFormat, jsonFormat } from './format.ts';
@@ -26,6 +25,8 @@ export interface RedisSinkOptions {
   readonly redis?: Redis;
   /** Where the url falls back to REDIS_URL; default process.env. */
   readonly env?: Record<string, string | undefined>;
+  /** The setting the url comes from, for messages (e.g. "sinks[0].url, or REDIS_URL"). */
+  readonly setting?: string;
 }
 
 export const TRUNCATE_REASON =
@@ -65,7 +66,7 @@ export class RedisSink implements Sink, VerifiableSink {
   readonly config: RedisSinkConfig;
   readonly #redis: Redis;
   readonly #ownsClient: boolean;
-  readonly #where: string;
+  readonly #where: RedisTarget;
   readonly #template: KeyTemplate | undefined;
   readonly #settings: PlanSettings;
   #sha: string | undefined;
@@ -74,9 +75,9 @@ export class RedisSink implements Sink, VerifiableSink {
     this.name = config.name;
     this.config = config;
     const url = sinkUrl(config.url, options.env ?? process.env);
-    this.#where = redactUrl(url);
     this.#ownsClient = options.redis === undefined;
     this.#redis = options.redis ?? createClient(url);
+    this.#where = new RedisTarget(url, options.setting, this.#redis);
     // Connection errors reach us through the commands; unheard, ioredis would print each one.
     if (this.#ownsClient) this.#redis.on('error', () => {});
     const template = config.key === undefined ? undefined : parseKeyTemplate(config.key);
@@ -100,15 +101,7 @@ export class RedisSink implements Sink, VerifiableSink {
       try {
         await this.#redis.connect();
       } catch (error) {
-        throw new CdcError(
-          'REDIS_UNREACHABLE',
-          `sink ${this.name}: cannot connect to Redis at ${this.#where}`,
-          {
-            retriable: true,
-            fix: 'start Redis or correct the sink url (env REDIS_URL)',
-            cause: error,
-          },
-        );
+        throw unavailable(this.#where, error);
       }
     }
     this.#sha = await this.#load();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
-import { splitRequests } from './processor.ts';
+import { splitRequests } from './produce-requests.ts';
 
 const record = (n: number, bytes = 100): Message => ({
   key: Buffer.from(String(n)),

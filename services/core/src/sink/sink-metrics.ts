@@ -1,0 +1,83 @@
+import type { ReadinessSnapshot } from '../readiness.ts';
+import { LatencyWindow } from './latency-window.ts';
+import type { SinkEvent, WriteOutcome } from './sink.ts';
+
+export interface SinkCounters {
+  consumed: number;
+  written: number;
+  /** Not applied: the target already held this version or a newer one (replays, duplicates). */
+  stale: number;
+  /** Left as the target has it, by conflict policy. */
+  skipped: number;
+  failed: number;
+  conflicts: number;
+  tombstones: number;
+  batches: number;
+  /** Failed attempts that were waited out: a write, a schema lookup, Kafka. */
+  retries: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface SinkMetrics {
+  readonly counters: SinkCounters;
+  /** Records behind the head of the topics, summed over partitions, as of the last batch. */
+  readonly lagRecords: number;
+  /** Commit at the source -> written here, over the last written events. */
+  readonly latencyMs: { readonly p50: number | undefined; readonly p99: number | undefined };
+  readonly breaker: BreakerState;
+  readonly lastError: string | undefined;
+  /** Phase and what the sink waits for (see Readiness). */
+  readonly readiness: ReadinessSnapshot;
+}
+
+/** The sink's counters, lag per partition and latency window, and how outcomes count. */
+export class SinkTally {
+  readonly counters: SinkCounters = {
+    consumed: 0,
+    written: 0,
+    stale: 0,
+    skipped: 0,
+    failed: 0,
+    conflicts: 0,
+    tombstones: 0,
+    batches: 0,
+    retries: 0,
+  };
+  readonly #latency = new LatencyWindow();
+  readonly #lag = new Map<string, number>();
+
+  count(outcome: WriteOutcome, event: SinkEvent, writtenAtMs: number): void {
+    switch (outcome.kind) {
+      case 'written':
+        this.counters.written += 1;
+        this.#latency.add(Math.max(0, writtenAtMs - event.commitTimeMs));
+        break;
+      case 'stale':
+        this.counters.stale += 1;
+        break;
+      case 'skipped':
+        this.counters.skipped += 1;
+        break;
+      case 'failed':
+        this.counters.failed += 1;
+        break;
+    }
+    if ('conflict' in outcome && outcome.conflict) this.counters.conflicts += 1;
+  }
+
+  /** A batch committed: its records, and how far its partition is behind the head. */
+  committed(topic: string, partition: number, records: number, highWatermark: string, next: string): void {
+    this.counters.consumed += records;
+    this.counters.batches += 1;
+    this.#lag.set(`${topic}/${partition}`, Math.max(0, Number(highWatermark) - Number(next)));
+  }
+
+  lagRecords(): number {
+    return [...this.#lag.values()].reduce((sum, lag) => sum + lag, 0);
+  }
+
+  latencyMs(): SinkMetrics['latencyMs'] {
+    return { p50: this.#latency.percentile(50), p99: this.#latency.percentile(99) };
+  }
+}
