@@ -165,6 +165,43 @@ describe('pipeline configuration', () => {
     );
   });
 
+  it("refuses processors and sinks on the topics of a source in Debezium's envelope, saying what to do", () => {
+    const redisSink = (topics: string[]) => ({
+      name: 'patients-redis',
+      kind: 'redis',
+      topics,
+      key: 'p:{id}',
+    });
+    const pipeline = (source: Record<string, unknown>) => ({
+      source: { envelope: 'debezium', ...source },
+      processors: [
+        validator([{ field: 'mrn', required: true }]),
+        {
+          ...validator([{ field: 'mrn', required: true }]),
+          name: 'again',
+          input: 'cdc.public.patients.valid',
+          output: 'x.y',
+        },
+      ],
+      sinks: [redisSink(['other.public.visits', 'cdc.public.patients'])],
+    });
+    const refused = [
+      expect.stringMatching(
+        /^processors\[0\]\.input: cdc\.public\.patients is a topic of this file's source, which writes Debezium's envelope \(source\.envelope: debezium\); our processors and sinks read only the cdc envelope\. Run a second source with envelope: cdc .*or consume this topic with Debezium tooling$/,
+      ),
+      expect.stringMatching(
+        /^sinks\[0\]\.topics\[1\]: cdc\.public\.patients is a topic of this file's source/,
+      ),
+    ];
+    // tables: all: any <name>.<schema>.<table> no processor writes (not the validator's output).
+    expect(problemsOf(pipeline({}))).toEqual(refused);
+    // Listed tables: exactly their topics.
+    expect(problemsOf(pipeline({ tables: ['public.patients'] }))).toEqual(refused);
+    // The topics of another source, and our own envelope, are fine.
+    expect(() => parsePipelineConfig(pipeline({ tables: ['public.visits'] }), {})).not.toThrow();
+    expect(() => parsePipelineConfig({ ...pipeline({}), source: { envelope: 'cdc' } }, {})).not.toThrow();
+  });
+
   it('refuses an unknown processor name with the names there are', () => {
     const config = parsePipelineConfig({ processors: [validator([{ field: 'a', required: true }])] }, {});
     expect(() => findProcessor(config, 'validate-patient')).toThrow(

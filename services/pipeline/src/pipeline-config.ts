@@ -14,7 +14,7 @@ import {
 } from '@cdc/core';
 import { rulesSchema, stepsSchema } from '@cdc/processor';
 import { sinkSchema } from '@cdc/sinks';
-import { sourceConfigSchema, withSourceEnvFallbacks } from '@cdc/source-postgres';
+import { sourceConfigSchema, topicName, withSourceEnvFallbacks } from '@cdc/source-postgres';
 
 type Env = Record<string, string | undefined>;
 
@@ -171,8 +171,64 @@ function checkProcessorLinks(config: { processors?: unknown; sinks?: unknown }, 
   });
 }
 
+/**
+ * The topics of the file's own source hold Debezium's envelope when it runs in that mode
+ * (source.envelope: debezium), which our processors and sinks do not read: they need the version
+ * (commit_lsn, seq), unchanged_fields and exact types of ours (docs/contracts.md). Refused here,
+ * before a run would dead-letter every record. A topic of the source is `<name>.<schema>.<table>`
+ * of a listed table or, with tables: all, any `<name>.<schema>.<table>` that no processor of the
+ * file writes.
+ */
+function checkDebeziumInputs(
+  config: { source?: unknown; processors?: unknown; sinks?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const source = isRecord(config.source) ? config.source : undefined;
+  if (source?.envelope !== 'debezium') return;
+  const name = typeof source.name === 'string' ? source.name : 'cdc';
+  const processors: unknown[] = Array.isArray(config.processors) ? config.processors : [];
+  const sinks: unknown[] = Array.isArray(config.sinks) ? config.sinks : [];
+  const outputs = new Set(processors.map((p) => (isRecord(p) ? p.output : undefined)));
+  const listed = Array.isArray(source.tables)
+    ? new Set(
+        source.tables
+          .filter((table): table is string => typeof table === 'string' && table.split('.').length === 2)
+          .map((table) => topicName(name, table.split('.')[0]!, table.split('.')[1]!)),
+      )
+    : undefined;
+  const fromSource = (topic: unknown): topic is string =>
+    typeof topic === 'string' &&
+    (listed
+      ? listed.has(topic)
+      : topic.startsWith(`${name}.`) && topic.slice(name.length + 1).includes('.') && !outputs.has(topic));
+  const refuse = (topic: string, path: (string | number)[]) =>
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        `${topic} is a topic of this file's source, which writes Debezium's envelope (source.envelope: debezium); ` +
+        'our processors and sinks read only the cdc envelope. Run a second source with envelope: cdc (its own ' +
+        'name, slot and publication) and point them at its topics, or consume this topic with Debezium tooling',
+    });
+  processors.forEach((p, index) => {
+    if (isRecord(p) && fromSource(p.input)) refuse(p.input, ['processors', index, 'input']);
+  });
+  sinks.forEach((sink, index) => {
+    const topics: unknown[] = isRecord(sink) && Array.isArray(sink.topics) ? sink.topics : [];
+    topics.forEach((topic, position) => {
+      if (fromSource(topic)) refuse(topic, ['sinks', index, 'topics', position]);
+    });
+  });
+}
+
 /** The whole pipeline file: one schema from which parsing, the JSON Schema and the docs derive. */
-export const pipelineSchema = fields.superRefine(checkProcessorLinks, { when: () => true });
+export const pipelineSchema = fields.superRefine(
+  (config, ctx) => {
+    checkProcessorLinks(config, ctx);
+    checkDebeziumInputs(config, ctx);
+  },
+  { when: () => true },
+);
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type ProcessorConfig = PipelineConfig['processors'][number];

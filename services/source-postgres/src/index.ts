@@ -9,7 +9,8 @@ export {
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';
 export { missingSourceNodeFlags, SOURCE_NODE_FLAGS } from './node-flags.ts';
-export { ChangeStream, type ChangeStreamCounters, type ChangeStreamOptions } from './stream/change-stream.ts';
+export { ChangeStream, type ChangeStreamOptions } from './stream/change-stream.ts';
+export type { ChangeStreamCounters, ChangeStreamMetrics } from './stream/stream-progress.ts';
 export {
   runSource,
   type RunSourceOptions,
@@ -17,8 +18,10 @@ export {
   type SourceHandle,
   type SourcePhase,
   type SourceStatus,
-  connectToSource,
+  type ReconnectStatus,
 } from './service.ts';
+export { connectToSource } from './database.ts';
+export { describeRetry } from './source-status.ts';
 export {
   envelopeSchema,
   keySchema,

@@ -3,11 +3,14 @@ import pg from 'pg';
 import { CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
 import { buildChangeEvents } from '../events/change-event.ts';
+import { EventSeqs } from '../events/event-seqs.ts';
 import { lsnToBigInt } from '../pgoutput/messages.ts';
 import { ensurePublication, ensurePublicationAndSlot } from '../publication-setup.ts';
 import { readSlot } from '../setup-catalog.ts';
 import { createKafkaWriter, type KafkaWriter, type OutRecord } from '../stream/kafka-writer.ts';
 import { SchemaRegistrar, type RegisteredTable } from '../stream/schema-registrar.ts';
+import { snapshotMarker } from '../debezium/snapshot-marker.ts';
+import { microsNow } from '../micros-now.ts';
 import { startChangeSpans, whenSent } from '../tracing/change-span.ts';
 import { createExportedSlot } from './exported-slot.ts';
 import { snapshotState, writeSnapshotState } from './snapshot-state.ts';
@@ -35,8 +38,9 @@ export interface SnapshotResult {
  * it creates, then records completion in the state topic. The slot must not exist yet.
  *
  * Every event carries the consistent point as commit_lsn and a running seq across the whole
- * snapshot, so versions are unique and below those of any streamed change (whose commit LSN
- * lies past the consistent point): a sink never lets a snapshot row overwrite a newer change.
+ * snapshot (one EventSeqs, a seq per row), so versions are unique and below those of any streamed
+ * change (whose commit LSN lies past the consistent point): a sink never lets a snapshot row
+ * overwrite a newer change.
  */
 export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotResult> {
   const { config } = options;
@@ -55,7 +59,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     const slot = await createExportedSlot(config.database.url, config.slot);
     let rows = 0;
     try {
-      const reader = await SnapshotReader.open(config.database.url, slot.snapshotName, config.name);
+      const reader = await SnapshotReader.open(config.database.url, slot.snapshotName, config);
       try {
         rows = await copyTables(
           options,
@@ -100,6 +104,16 @@ async function refuseExistingSlot(config: SourceConfig): Promise<void> {
   });
 }
 
+/** A row read but not sent yet: a row is held back until the next shows where it stood. */
+interface HeldRow {
+  readonly table: RegisteredTable;
+  readonly row: TextRow;
+  /** Its table's place in the list of tables. */
+  readonly tableIndex: number;
+  readonly firstInTable: boolean;
+  lastInTable: boolean;
+}
+
 async function copyTables(
   options: SnapshotOptions,
   reader: SnapshotReader,
@@ -114,25 +128,46 @@ async function copyTables(
     config.tables === 'all'
       ? await reader.publishedTables(config.publication)
       : config.tables.map((name) => ({ schema: name.split('.')[0]!, name: name.split('.')[1]! }));
-  const commitTimeMs = BigInt(Date.now());
-  let seq = 0n;
+  const startedUs = microsNow();
+  const commitTimeMs = startedUs / 1000n;
+  // Debezium's snapshot rows carry the id of the transaction that read them; ours carry none.
+  const snapshotTxId = config.envelope === 'debezium' ? await reader.transactionId() : undefined;
+  const seqs = new EventSeqs();
+  let rows = 0;
   let batch: OutRecord[] = [];
   let spans: Span[] = []; // of the records in batch, ended once Kafka has them (tracing)
-  // One row is held back, so that the very last row of the snapshot can be marked 'last'.
-  let pending: { table: RegisteredTable; row: TextRow } | undefined;
+  // One row is held back, so that the very last row of the snapshot can be marked 'last' (and,
+  // in Debezium's envelope, the last row of each table).
+  let held: HeldRow | undefined;
 
-  const emit = async (table: RegisteredTable, row: TextRow, last: boolean) => {
+  const emit = async ({ table, row, tableIndex, firstInTable, lastInTable }: HeldRow, last: boolean) => {
     const records = buildChangeEvents({
       database,
       version: options.version ?? '0.1.0',
       nowMs: BigInt(Date.now()),
       shape: table.shape,
       message: { tag: 'read', row, last },
-      context: { txId: null, lsn: null, commitLsn: consistentPoint, seq, commitTimeMs },
+      context: { txId: null, lsn: null, commitLsn: consistentPoint, seqs, commitTimeMs },
     });
-    seq += 1n;
-    const traced = startChangeSpans(table, database, records);
-    for (const [index, record] of records.entries()) {
+    rows += 1;
+    const snapshot = snapshotMarker({
+      firstTable: tableIndex === 0,
+      lastTable: tableIndex === names.length - 1,
+      firstInTable,
+      lastInTable,
+      lastOfSnapshot: last,
+    });
+    const formatted = registrar.format(table, records, {
+      snapshot,
+      commitTimeUs: startedUs,
+      ...(snapshotTxId === undefined ? {} : { snapshotTxId }),
+    });
+    const traced = startChangeSpans(
+      table,
+      database,
+      formatted.map(({ record }) => record),
+    );
+    for (const [index, record] of formatted.entries()) {
       batch.push(await registrar.encodeRecord(table, record, traced[index]!.headers));
       spans.push(traced[index]!.span);
     }
@@ -146,20 +181,23 @@ async function copyTables(
     await whenSent(sent, writer.send(records));
   };
 
-  for (const { schema, name } of names) {
+  for (const [tableIndex, { schema, name }] of names.entries()) {
     const table = await reader.table(schema, name);
     const registered = await registrar.register(table.shape);
+    let firstInTable = true;
     for await (const chunk of reader.rows(table, config.snapshot.chunkRows)) {
       for (const row of chunk) {
-        if (pending) await emit(pending.table, pending.row, false);
-        pending = { table: registered, row };
+        if (held) await emit(held, false);
+        held = { table: registered, row, tableIndex, firstInTable, lastInTable: false };
+        firstInTable = false;
         if (batch.length >= batchSize) await flush();
       }
     }
+    if (held?.tableIndex === tableIndex) held.lastInTable = true;
   }
-  if (pending) await emit(pending.table, pending.row, true);
+  if (held) await emit(held, true);
   await flush();
-  return Number(seq);
+  return rows;
 }
 
 export interface PrepareResult {
@@ -180,6 +218,9 @@ export async function prepareSnapshot(
   options: Omit<SnapshotOptions, 'config'> = {},
 ): Promise<PrepareResult> {
   const client = new pg.Client({ connectionString: config.database.url });
+  // Idle while the state topic is read and the snapshot copied: a server that goes away then
+  // must fail the next query (and the source reconnect), not end the process unhandled.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const mode = config.snapshot.mode;

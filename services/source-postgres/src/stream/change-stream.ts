@@ -1,9 +1,10 @@
 import type { Span } from '@opentelemetry/api';
-import { LogicalReplicationService } from 'pg-logical-replication';
+import type { LogicalReplicationService } from 'pg-logical-replication';
 import pg from 'pg';
-import { CdcError } from '@cdc/core';
+import { CLIENT_RETRY, CdcError } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
-import { buildChangeEvents, type ChangeEventInput, type ChangeRecord } from '../events/change-event.ts';
+import type { FormattedRecord } from '../envelope-format.ts';
+import { buildChangeEvents, type ChangeEventInput } from '../events/change-event.ts';
 import { TransactionTracker, type ChangeContext } from '../events/transaction-tracker.ts';
 import {
   bigIntToLsn,
@@ -11,18 +12,26 @@ import {
   type PgoutputMessage,
   type RelationMessage,
 } from '../pgoutput/messages.ts';
-import { RawPgoutputPlugin } from '../pgoutput/plugin.ts';
 import { endChangeSpans, startChangeSpans, whenSent, type ChangeSpan } from '../tracing/change-span.ts';
-import { REPLICATION_SESSION_SETTINGS } from '../types/column-kind.ts';
-import { Heartbeat, isHeartbeatMessage } from './heartbeat.ts';
+import { Heartbeat, isHeartbeatMessage, type HeartbeatOptions } from './heartbeat.ts';
 import { createKafkaWriter, recordSizeBound, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
+import { createReplication, startReplication, type ReplicationHandlers } from './replication-connection.ts';
+import {
+  newCounters,
+  readMetrics,
+  type ChangeStreamCounters,
+  type ChangeStreamMetrics,
+} from './stream-progress.ts';
 import { SchemaRegistrar, type RegisteredTable } from './schema-registrar.ts';
 import { TableShapes } from './table-shapes.ts';
+
+// Moved to replication-connection.ts; still exported here for the modules that import it from here.
+export { replicationSessionOptions } from './replication-connection.ts';
 
 export interface ChangeStreamOptions {
   readonly config: SourceConfig;
   /** Told about each failed heartbeat run (the heartbeat retries on its own); default: ignored. */
-  readonly onHeartbeatError?: (error: unknown) => void;
+  readonly onHeartbeatError?: HeartbeatOptions['onError'];
   /** Records buffered before a flush inside a transaction: bounds memory (anchors.md, failure 5). */
   readonly batchSize?: number;
   /**
@@ -42,37 +51,6 @@ interface PendingCommit {
   heartbeatOnly: boolean;
 }
 
-export interface ChangeStreamCounters {
-  eventsSent: number;
-  /** Transactions acknowledged, heartbeat-only ones excepted. */
-  transactionsAcknowledged: number;
-  /** Transactions that held nothing but our heartbeat message: acknowledged, no record sent. */
-  heartbeatsAcknowledged: number;
-  /** Commit time (ms since the epoch) of the last transaction acknowledged, heartbeats included. */
-  lastAcknowledgedCommitTimeMs: number | undefined;
-  /** The position the slot was last told is durable, 'X/X'. */
-  lastAcknowledgedLsn: string | undefined;
-}
-
-export interface ChangeStreamMetrics {
-  /** pg_current_wal_lsn() - confirmed_flush_lsn of our slot; undefined while the slot has none. */
-  readonly slotLagBytes: number | undefined;
-  /** Now - commit time of the last transaction acknowledged; undefined before the first. */
-  readonly processingLagMs: number | undefined;
-}
-
-/** Milliseconds between a commit and `nowMs`, never negative (clocks of two hosts may differ). */
-export function processingLag(nowMs: number, commitTimeMs: number | undefined): number | undefined {
-  return commitTimeMs === undefined ? undefined : Math.max(0, nowMs - commitTimeMs);
-}
-
-/** `-c name=value` options: the session settings that make the text of every value canonical. */
-export function replicationSessionOptions(): string {
-  return Object.entries(REPLICATION_SESSION_SETTINGS)
-    .map(([name, value]) => `-c ${name}=${value.replaceAll(' ', '\\ ')}`)
-    .join(' ');
-}
-
 /**
  * Streams the slot into Kafka. The slot's confirmed position only ever moves to the end of a
  * transaction whose every record Kafka has acknowledged (anchors.md, failure 10), or, when
@@ -80,13 +58,7 @@ export function replicationSessionOptions(): string {
  * transaction after that position, whole, so delivery is at-least-once with stable versions.
  */
 export class ChangeStream {
-  readonly counters: ChangeStreamCounters = {
-    eventsSent: 0,
-    transactionsAcknowledged: 0,
-    heartbeatsAcknowledged: 0,
-    lastAcknowledgedCommitTimeMs: undefined,
-    lastAcknowledgedLsn: undefined,
-  };
+  readonly counters: ChangeStreamCounters = newCounters();
   readonly #options: ChangeStreamOptions;
   readonly #batchSize: number;
   readonly #batchBytes: number;
@@ -112,6 +84,7 @@ export class ChangeStream {
   // Messages parsed off the socket vs handled: equal means nothing is queued in the library.
   #received = 0;
   #handled = 0;
+  #started = false;
   #closing = false;
   #failed = false;
   #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -122,20 +95,40 @@ export class ChangeStream {
     this.#options = options;
     this.#batchSize = options.batchSize ?? 1000;
     this.#batchBytes = options.batchBytes ?? 2 ** 20;
-    this.#writer = options.writer ?? createKafkaWriter({ brokers: options.config.kafka.brokers });
+    // Short kafkajs retries: a broker that is away fails the send within seconds, /ready says so,
+    // and the source reconnects from the slot (which confirmed only what Kafka acknowledged).
+    this.#writer =
+      options.writer ?? createKafkaWriter({ brokers: options.config.kafka.brokers, retry: CLIENT_RETRY });
     this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.done.catch(() => undefined); // observed through `done` by whoever wants it
   }
 
-  /** Resolves once PostgreSQL streams; failures after that reject `done`. */
+  /**
+   * Resolves once PostgreSQL streams; failures after that reject `done`. A start that fails (or
+   * that stop() interrupts) closes whatever it opened before it rejects, and rejects `done` too.
+   */
   async start(): Promise<void> {
-    if (this.#service) throw new Error('ChangeStream.start() called twice');
+    if (this.#started) throw new Error('ChangeStream.start() called twice');
+    this.#started = true;
+    try {
+      if (this.#closing) throw new CdcError('STREAM_STOPPED', 'the stream was stopped before it started');
+      await this.#open();
+    } catch (error) {
+      // A close that came first (stop(), a failed connection) may have missed what opened after it.
+      if (this.#closing) await this.#close();
+      else this.#fail(error);
+      await this.done.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #open(): Promise<void> {
     const { config } = this.#options;
-    const connection = { connectionString: config.database.url, options: replicationSessionOptions() };
     this.#catalog = new pg.Client({ connectionString: config.database.url });
     this.#catalog.on('error', (error) => this.#fail(error));
     // Kafka is connected before streaming starts: otherwise the first change waits for it.
-    await Promise.all([this.#catalog.connect(), this.#writer.connect?.()]);
+    const connected = await Promise.allSettled([this.#catalog.connect(), this.#writer.connect?.()]);
+    for (const result of connected) if (result.status === 'rejected') throw result.reason;
     const { rows } = await this.#catalog.query<{ db: string; confirmed: string | null }>(
       `select current_database() as db,
               (select confirmed_flush_lsn::text from pg_replication_slots where slot_name = $1) as confirmed`,
@@ -145,38 +138,18 @@ export class ChangeStream {
     // Start from the slot's own position, so a keepalive answered before the first commit never
     // reports a position behind it.
     this.#durable = rows[0]?.confirmed ? lsnToBigInt(rows[0].confirmed) : 0n;
-    this.#shapes = new TableShapes(this.#catalog, config.name);
+    this.#shapes = new TableShapes(this.#catalog, config);
     this.#registrar = new SchemaRegistrar(config.registry.url);
-
-    // Automatic acknowledgement and its timer would confirm positions Kafka does not have yet
-    // (libraries.md, upstream issue #174); flow control awaits our handler message by message.
-    const service = new LogicalReplicationService(connection, {
-      acknowledge: { auto: false, timeoutSeconds: 0 },
-      flowControl: { enabled: true },
-    });
-    this.#service = service;
-    service.on('data', (lsn: string, message: PgoutputMessage) => this.#onData(lsn, message));
-    service.on('heartbeat', (lsn: string, _time: number, reply: boolean) => this.#onKeepalive(lsn, reply));
-    service.on('error', (error: Error) => this.#fail(error));
-    const plugin = new RawPgoutputPlugin({ publicationNames: [config.publication] });
-    const counting = Object.create(plugin) as RawPgoutputPlugin;
-    counting.parse = (buffer) => {
-      this.#received += 1;
-      return plugin.parse(buffer);
+    // stop() may have closed everything meanwhile: open nothing more that it would miss.
+    if (this.#closing) throw new CdcError('STREAM_STOPPED', 'the stream was stopped while starting');
+    const handlers: ReplicationHandlers = {
+      data: (lsn, message) => this.#onData(lsn, message),
+      keepalive: (lsn, reply) => this.#onKeepalive(lsn, reply),
+      received: () => void (this.#received += 1),
+      fail: (error) => this.#fail(error),
     };
-    await new Promise<void>((resolve, reject) => {
-      service.once('start', () => resolve());
-      service.subscribe(counting, config.slot).then(
-        () =>
-          this.#fail(
-            new CdcError('REPLICATION_ENDED', 'the replication connection ended', { retriable: true }),
-          ),
-        (error: unknown) => {
-          reject(error instanceof Error ? error : new Error(String(error)));
-          this.#fail(error);
-        },
-      );
-    });
+    this.#service = createReplication(config, handlers);
+    await startReplication(this.#service, config, handlers);
     if (config.heartbeat.intervalMs > 0 && !this.#closing) {
       this.#heartbeat = new Heartbeat({
         connectionString: config.database.url,
@@ -195,16 +168,7 @@ export class ChangeStream {
   /** Lag figures, queried on demand; rejects once the stream has stopped. */
   async metrics(): Promise<ChangeStreamMetrics> {
     if (!this.#catalog || this.#closing) throw new Error('ChangeStream.metrics(): the stream is not running');
-    const { rows } = await this.#catalog.query<{ lag: string | null }>(
-      `select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text as lag
-         from pg_replication_slots where slot_name = $1`,
-      [this.#options.config.slot],
-    );
-    const lag = rows[0]?.lag;
-    return {
-      slotLagBytes: lag === null || lag === undefined ? undefined : Number(lag),
-      processingLagMs: processingLag(Date.now(), this.counters.lastAcknowledgedCommitTimeMs),
-    };
+    return readMetrics(this.#catalog, this.#options.config.slot, this.counters);
   }
 
   /** Stops without flushing: what Kafka has not acknowledged is resent after the next start. */
@@ -316,16 +280,26 @@ export class ChangeStream {
   ): Promise<void> | undefined {
     const table = this.#tables.get(relation.relationOid);
     if (!table) throw new CdcError('PGOUTPUT_ORDER', `no schema for relation ${relation.relationOid}`);
-    const records = buildChangeEvents({
-      database: this.#database,
-      version: this.#options.version ?? '0.1.0',
-      nowMs: BigInt(Date.now()),
-      shape: table.shape,
-      relation,
-      message,
-      context,
-    });
-    const spans = startChangeSpans(table, this.#database, records);
+    // Laid out by the table's envelope, which may leave some out (Debezium's emits no truncates)
+    // and reads what the open transaction adds (Debezium's source.sequence and microseconds).
+    const records = this.#registrar!.format(
+      table,
+      buildChangeEvents({
+        database: this.#database,
+        version: this.#options.version ?? '0.1.0',
+        nowMs: BigInt(Date.now()),
+        shape: table.shape,
+        relation,
+        message,
+        context,
+      }),
+      this.#tracker.transaction ?? {},
+    );
+    const spans = startChangeSpans(
+      table,
+      this.#database,
+      records.map(({ record }) => record),
+    );
     for (let index = 0; index < records.length; index++) {
       const out = this.#registrar!.tryEncodeRecord(table, records[index]!, spans[index]!.headers);
       // Not encodable at once (schema not loaded yet, or an invalid value to report): the async way.
@@ -337,7 +311,7 @@ export class ChangeStream {
 
   async #appendSlowly(
     table: RegisteredTable,
-    records: readonly ChangeRecord[],
+    records: readonly FormattedRecord[],
     spans: readonly ChangeSpan[],
     from: number,
   ): Promise<void> {

@@ -1,37 +1,43 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { CdcError, errorMessage, schemaRegistryOptions } from '@cdc/core';
+import type { EnvelopeName } from '../config.ts';
+import { envelopeFormat, type EnvelopeFormat, type FormattedRecord } from '../envelope-format.ts';
 import type { ChangeRecord } from '../events/change-event.ts';
 import type { OutRecord } from './kafka-writer.ts';
-import {
-  envelopeSchema,
-  keySchema,
-  topicName,
-  valueSchema,
-  type AvroField,
-  type AvroRecord,
-  type TableShape,
-} from '../avro/table-schemas.ts';
+import { topicName, type AvroField, type AvroRecord, type TableShape } from '../avro/table-schemas.ts';
 
-/** A table's topic and the registry ids of its key and value schemas. */
+/** A table's topic, the registry ids of its key and value schemas, and its envelope's format. */
 export interface RegisteredTable {
   readonly shape: TableShape;
   readonly topic: string;
-  readonly keyId: number;
+  /** Undefined for a table without a message key (null keys, no key schema). */
+  readonly keyId: number | undefined;
   readonly valueId: number;
+  readonly format: EnvelopeFormat;
 }
 
 const WIRE_HEADER_BYTES = 5;
 
 type FieldsOf = (shape: TableShape) => readonly AvroField[];
 
+/** The row record's fields inside an envelope schema: its `before` is ['null', Value]. */
+function rowFields(envelope: AvroRecord): readonly AvroField[] {
+  const before = envelope.fields.find((field) => field.name === 'before')?.type;
+  const row = Array.isArray(before) ? before.find((member) => typeof member === 'object') : undefined;
+  return (row as AvroRecord | undefined)?.fields ?? [];
+}
+
 /**
  * Registers the schemas of a table under the topic-name strategy (contracts.md: `<topic>-key`,
- * `<topic>-value`, BACKWARD) and encodes records in the registry's wire format.
+ * `<topic>-value`, BACKWARD) and encodes records in the registry's wire format, each laid out
+ * by its table's envelope (shape.envelope, envelope-format.ts). One registrar serves one stream or
+ * one snapshot: it holds one format per envelope, and Debezium's counts transactions.
  */
 export class SchemaRegistrar {
   readonly registry: SchemaRegistry;
   readonly #url: string;
+  readonly #formats = new Map<EnvelopeName, EnvelopeFormat>();
   // Per subject and schema text: re-registering the same schema is a wasted round trip.
   readonly #ids = new Map<string, number>();
   // The last shape registered per topic, to name the columns an incompatible change touches.
@@ -47,35 +53,56 @@ export class SchemaRegistrar {
     this.registry = new SchemaRegistry({ host: this.#url }, schemaRegistryOptions);
   }
 
+  #formatOf(shape: TableShape): EnvelopeFormat {
+    const name = shape.envelope ?? 'cdc';
+    let format = this.#formats.get(name);
+    if (!format) {
+      format = envelopeFormat(name);
+      this.#formats.set(name, format);
+    }
+    return format;
+  }
+
   async register(shape: TableShape): Promise<RegisteredTable> {
     const topic = topicName(shape.prefix, shape.schema, shape.table);
-    const keyFields: FieldsOf = (s) => keySchema(s).fields;
-    const valueFields: FieldsOf = (s) => valueSchema(s).fields;
-    const keyId = await this.#register(`${topic}-key`, keySchema(shape), shape, keyFields);
-    const valueId = await this.#register(`${topic}-value`, envelopeSchema(shape), shape, valueFields);
+    const format = this.#formatOf(shape);
+    const keyFields: FieldsOf = (s) => format.keySchema(s)?.fields ?? [];
+    const valueFields: FieldsOf = (s) => rowFields(format.valueSchema(s));
+    const key = format.keySchema(shape);
+    const keyId = key && (await this.#register(`${topic}-key`, key, shape, keyFields));
+    const valueId = await this.#register(`${topic}-value`, format.valueSchema(shape), shape, valueFields);
     this.#shapes.set(topic, shape);
-    return { shape, topic, keyId, valueId };
+    return { shape, topic, keyId, valueId, format };
+  }
+
+  /**
+   * The records of one change as its table's envelope lays them out (envelope-format.ts): in
+   * Debezium's, truncates are left out, so fewer may come back.
+   */
+  format(
+    table: RegisteredTable,
+    records: readonly ChangeRecord[],
+    context: Parameters<EnvelopeFormat['format']>[2] = {},
+  ): FormattedRecord[] {
+    return table.format.format(table.shape, records, context);
   }
 
   /**
    * A change record as it goes to Kafka: key and value in the registry's wire format (null for a
-   * tombstone's value and a truncate's key), the event's version readable in headers without
-   * decoding (contracts.md, ordering), plus the trace context (contracts.md, tracing).
+   * tombstone's value and a truncate's key), with the headers of its envelope (record-headers.ts
+   * for ours: the event's version, the other key on both halves of a key change) around the
+   * trace context (contracts.md, tracing).
    */
   async encodeRecord(
     table: RegisteredTable,
-    record: ChangeRecord,
+    record: FormattedRecord,
     trace: Readonly<Record<string, string>>,
   ): Promise<OutRecord> {
     return {
       topic: table.topic,
-      key: record.key === null ? null : await this.encode(table.keyId, record.key),
+      key: record.key === null ? null : await this.encode(this.#keyId(table), record.key),
       value: record.value === null ? null : await this.encode(table.valueId, record.value),
-      headers: {
-        'cdc.commit_lsn': record.version.commitLsn.toString(),
-        'cdc.seq': record.version.seq.toString(),
-        ...trace,
-      },
+      headers: record.headers(trace),
     };
   }
 
@@ -85,26 +112,30 @@ export class SchemaRegistrar {
    */
   tryEncodeRecord(
     table: RegisteredTable,
-    record: ChangeRecord,
+    record: FormattedRecord,
     trace: Readonly<Record<string, string>>,
   ): OutRecord | undefined {
-    const keyType = record.key === null ? undefined : this.#types.get(table.keyId);
+    const keyType =
+      record.key === null || table.keyId === undefined ? undefined : this.#types.get(table.keyId);
     const valueType = record.value === null ? undefined : this.#types.get(table.valueId);
     if ((record.key !== null && !keyType) || (record.value !== null && !valueType)) return undefined;
     try {
       return {
         topic: table.topic,
-        key: keyType ? this.#wire(keyType, table.keyId, record.key) : null,
+        key: keyType ? this.#wire(keyType, table.keyId!, record.key) : null,
         value: valueType ? this.#wire(valueType, table.valueId, record.value) : null,
-        headers: {
-          'cdc.commit_lsn': record.version.commitLsn.toString(),
-          'cdc.seq': record.version.seq.toString(),
-          ...trace,
-        },
+        headers: record.headers(trace),
       };
     } catch {
       return undefined;
     }
+  }
+
+  #keyId(table: RegisteredTable): number {
+    if (table.keyId === undefined) {
+      throw new CdcError('NO_KEY_SCHEMA', `${table.topic} has no key schema, yet a record has a key`);
+    }
+    return table.keyId;
   }
 
   /** The registry's wire format: magic byte 0, the schema id (int32 big-endian), the Avro body. */
@@ -186,11 +217,7 @@ export class SchemaRegistrar {
       const response = await fetch(`${this.#url}/subjects/${encodeURIComponent(subject)}/versions/latest`);
       if (!response.ok) return undefined;
       const record = JSON.parse(((await response.json()) as { schema: string }).schema) as AvroRecord;
-      if (record.name === 'Key') return record.fields;
-      // The envelope's `before` holds the row record: ['null', Value].
-      const before = record.fields.find((field) => field.name === 'before')?.type;
-      const row = Array.isArray(before) ? (before[1] as AvroRecord | undefined) : undefined;
-      return row?.fields;
+      return record.name === 'Key' ? record.fields : rowFields(record);
     } catch {
       return undefined; // only the error message gets poorer
     }

@@ -88,3 +88,86 @@ export function kindOf(oid: number, typeMod: number, types: ReadonlyMap<number, 
     typeName: info.schema === 'pg_catalog' ? info.name : `${info.schema}.${info.name}`,
   };
 }
+
+/**
+ * What a column's PostgreSQL type is, beyond the ColumnKind of contracts.md: the facts that a
+ * mapping other than ours (Debezium's, src/debezium/postgres-types.ts) switches on. Domains are
+ * resolved to their base type, as both mappings do; `typeMod` is then the base type's modifier.
+ */
+export interface PgColumnType {
+  readonly oid: number;
+  /** pg_catalog types by bare name ("timestamptz"), others schema-qualified ("public.mood"). */
+  readonly name: string;
+  /** The modifier: -1 without one; the declared precision of time(p) and timestamp(p). */
+  readonly typeMod: number;
+  /** An enum's labels in their sort order, when loadEnumLabels read them. */
+  readonly enumLabels?: readonly string[];
+  /** An array's element type. */
+  readonly element?: PgColumnType;
+}
+
+// pg_type.typname of the built-in types of BUILTIN_KINDS and numeric, which loadTypeInfo skips.
+const BUILTIN_NAMES: ReadonlyMap<number, string> = new Map([
+  [16, 'bool'],
+  [17, 'bytea'],
+  [18, 'char'],
+  [19, 'name'],
+  [20, 'int8'],
+  [21, 'int2'],
+  [23, 'int4'],
+  [25, 'text'],
+  [114, 'json'],
+  [700, 'float4'],
+  [701, 'float8'],
+  [790, 'money'],
+  [1042, 'bpchar'],
+  [1043, 'varchar'],
+  [1082, 'date'],
+  [1083, 'time'],
+  [1114, 'timestamp'],
+  [1184, 'timestamptz'],
+  [1186, 'interval'],
+  [1700, 'numeric'],
+  [2950, 'uuid'],
+  [3802, 'jsonb'],
+]);
+
+/**
+ * The PgColumnType of a column type, from the same catalog rows as kindOf (plus the enum labels
+ * of loadEnumLabels, when given). An array column's modifier is its elements'.
+ */
+export function pgTypeOf(
+  oid: number,
+  typeMod: number,
+  types: ReadonlyMap<number, PgTypeInfo>,
+  enumLabels: ReadonlyMap<number, readonly string[]> = new Map(),
+): PgColumnType {
+  const builtin = BUILTIN_NAMES.get(oid);
+  if (builtin !== undefined) return { oid, name: builtin, typeMod };
+  const info = types.get(oid);
+  if (!info) return { oid, name: `oid ${oid}`, typeMod };
+  if (info.type === 'd') return pgTypeOf(info.baseOid, info.baseTypeMod, types, enumLabels);
+  const name = info.schema === 'pg_catalog' ? info.name : `${info.schema}.${info.name}`;
+  const labels = enumLabels.get(oid);
+  if (info.category === 'A' && info.elementOid !== 0) {
+    return { oid, name, typeMod, element: pgTypeOf(info.elementOid, typeMod, types, enumLabels) };
+  }
+  return labels ? { oid, name, typeMod, enumLabels: labels } : { oid, name, typeMod };
+}
+
+/** The labels of the enum types among `types` (arrays' elements included), in their sort order. */
+export async function loadEnumLabels(
+  client: Queryable,
+  types: ReadonlyMap<number, PgTypeInfo>,
+): Promise<Map<number, readonly string[]>> {
+  const enums = [...types.values()].filter((info) => info.type === 'e').map((info) => info.oid);
+  const labels = new Map<number, readonly string[]>();
+  if (enums.length === 0) return labels;
+  const { rows } = await client.query<{ oid: number; labels: string[] }>(
+    `select enumtypid::int as oid, array_agg(enumlabel::text order by enumsortorder) as labels
+       from pg_enum where enumtypid = any($1::oid[]) group by enumtypid`,
+    [enums],
+  );
+  for (const row of rows) labels.set(row.oid, row.labels);
+  return labels;
+}
