@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaRegistryOptions } from '@cdc/core';
 import { Stack, crashPostgres, killServer } from '@cdc/stack';
 import {
+  SteadyWriter,
+  historyOf,
   isolate,
   providerName,
   readTopic,
@@ -16,7 +18,7 @@ import {
 } from '@cdc/testkit';
 import { topicName } from '../src/avro/table-schemas.ts';
 import type { SourceStatus } from '../src/service.ts';
-import { SteadyWriter, historyOf } from './steady-writes.ts';
+
 
 // `cdc source run` under a steady write load while its servers crash, one after the other:
 // PostgreSQL (pg_ctl stop -m immediate, held away until the source says so, then started: a

@@ -14,3 +14,4 @@ export {
   type PatientInput,
   type Row,
 } from './change-events.ts';
+export { SteadyWriter, historyOf, type History } from './steady-writes.ts';

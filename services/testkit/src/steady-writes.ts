@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaMessage } from 'kafkajs';
 import pg from 'pg';
-import type { Envelope } from '../src/events/change-event.ts';
+import type { ChangeEnvelope as Envelope } from '@cdc/core';
 
-// A steady write load that survives its server going away, and the check of what Kafka holds
-// against what it committed: for tests that crash servers under load.
+// A steady write load on `items (id int primary key, v int not null)` that survives its server
+// going away, and the check of what Kafka holds against what it committed: for tests that crash
+// servers under load.
 
 const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low));
 
@@ -165,8 +166,8 @@ export async function historyOf(
     if (!message.value) continue; // a tombstone: none in these tests, which never delete
     const envelope = (await decode(message.value)) as Envelope;
     const after = envelope.after as { id: number; v: number };
-    const commitLsn = BigInt(envelope.source.commit_lsn);
-    const seq = BigInt(envelope.source.seq);
+    const commitLsn = BigInt(envelope.source.commit_lsn as bigint);
+    const seq = BigInt(envelope.source.seq as bigint);
     const version = `${commitLsn}/${seq}`;
     const key = seen.get(after.id) ?? { versions: new Set<string>(), last: [-1n, -1n], values: [] };
     seen.set(after.id, key);
