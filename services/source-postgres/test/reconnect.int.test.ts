@@ -19,7 +19,6 @@ import {
 import { topicName } from '../src/avro/table-schemas.ts';
 import type { SourceStatus } from '../src/service.ts';
 
-
 // `cdc source run` under a steady write load while its servers crash, one after the other:
 // PostgreSQL (pg_ctl stop -m immediate, held away until the source says so, then started: a
 // `restart -m immediate` whose outage is long enough to watch) and the Kafka broker (kill -9,
