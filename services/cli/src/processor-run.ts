@@ -1,6 +1,6 @@
-import { untilSignalled } from './until-signalled.ts';
+import { startStoppable, untilSignalled } from './until-signalled.ts';
 import { describeWaitEvent } from '@cdc/core';
-import { runProcessor, type ProcessorEvent, type ProcessorHandle } from '@cdc/processor';
+import { runProcessor, type ProcessorEvent } from '@cdc/processor';
 import { findProcessor, loadPipelineConfig } from '@cdc/pipeline';
 
 /**
@@ -21,32 +21,19 @@ export async function runProcessorCommand(
   console.log(
     `processor ${spec.name} (${spec.kind}, ${spec.delivery}): ${spec.input} -> ${spec.output}, dead letters to ${spec.input}.dlq`,
   );
-  // Starting may mean waiting for the input topic for as long as the source takes to create it:
-  // a signal meanwhile stops the processor gracefully too (a second one kills it).
-  const starting = new AbortController();
-  const stopWhileStarting = (signal: NodeJS.Signals) => {
-    console.log(`${signal}: stopping before the first batch ...`);
-    starting.abort();
-  };
-  process.once('SIGTERM', stopWhileStarting);
-  process.once('SIGINT', stopWhileStarting);
-  let handle: ProcessorHandle;
-  try {
-    handle = await runProcessor(
+  const handle = await startStoppable((signal) =>
+    runProcessor(
       spec,
       { brokers: config.kafka.brokers, registryUrl: config.registry.url, redisUrl: config.redis.url },
       {
         ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
         ...(options.group === undefined ? {} : { groupId: options.group }),
         onEvent: print,
-        signal: starting.signal,
+        signal,
         onHealthServer: (port) => console.log(`health: http://127.0.0.1:${port}/health, /ready, /status`),
       },
-    );
-  } finally {
-    process.off('SIGTERM', stopWhileStarting);
-    process.off('SIGINT', stopWhileStarting);
-  }
+    ),
+  );
   await untilSignalled(handle, 'stopping after the batch in hand ...');
   const { consumed, forwarded, deadLettered } = handle.runtime.counters;
   console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);

@@ -1,7 +1,7 @@
-import { untilSignalled } from './until-signalled.ts';
+import { startStoppable, untilSignalled } from './until-signalled.ts';
 import { describeWaitEvent, type SinkRuntimeEvent } from '@cdc/core';
 import { connectionsOf, findSink, loadPipelineConfig } from '@cdc/pipeline';
-import { runSink, type SinkHandle } from '@cdc/sinks';
+import { runSink } from '@cdc/sinks';
 
 /**
  * `cdc sink run <name>`: runs one sink of the pipeline file until SIGTERM or SIGINT. The first
@@ -21,29 +21,16 @@ export async function runSinkCommand(
   console.log(
     `sink ${sink.name} (${sink.kind}): ${sink.topics.join(', ')}; dead letters to <topic>.dlq, conflicts to <topic>.conflicts`,
   );
-  // Starting may mean waiting for the topics and the target: a signal meanwhile stops the sink
-  // gracefully too (a second one kills it).
-  const starting = new AbortController();
-  const stopWhileStarting = (signal: NodeJS.Signals) => {
-    console.log(`${signal}: stopping before the first batch ...`);
-    starting.abort();
-  };
-  process.once('SIGTERM', stopWhileStarting);
-  process.once('SIGINT', stopWhileStarting);
-  let handle: SinkHandle;
-  try {
-    handle = await runSink(sink, connectionsOf(config), {
+  const handle = await startStoppable((signal) =>
+    runSink(sink, connectionsOf(config), {
       ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
       ...(options.group === undefined ? {} : { groupId: options.group }),
       path: `sinks[${config.sinks.indexOf(sink)}]`,
       onEvent: print,
-      signal: starting.signal,
+      signal,
       onHealthServer: (port) => console.log(`health: http://127.0.0.1:${port}/health, /ready, /status`),
-    });
-  } finally {
-    process.off('SIGTERM', stopWhileStarting);
-    process.off('SIGINT', stopWhileStarting);
-  }
+    }),
+  );
   await untilSignalled(handle, 'stopping after the batch in hand ...');
   const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
   console.log(

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryCodec, kafkaBrokerList, type ChangeEnvelope } from '@cdc/core';
+import { RegistryCodec, type ChangeEnvelope } from '@cdc/core';
 import { Stack, crashPostgres, killServer } from '@cdc/stack';
 import {
   SteadyWriter,
   decodeAll,
   historyOf,
   isolate,
+  readTopic,
   providerName,
   startCli,
   topicSize,
@@ -144,29 +144,13 @@ async function allReady(services: readonly Service[]): Promise<void> {
   );
 }
 
-/** Every committed record of a topic, read from the beginning until `count` arrived. */
-async function readAll(name: string, count: number, groupId: string): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).consumer({
-    groupId,
-    readUncommitted: false,
-  });
-  const received: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: name, fromBeginning: true });
-    await consumer.run({ eachBatch: async ({ batch }) => void received.push(...batch.messages) });
-    await waitFor(`${count} records in ${name}`, () => received.length >= count, 120_000);
-    await sleep(3000); // anything beyond `count` would be a duplicate: give it time to show up
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
-}
-
 const startedAt = Date.now();
 /** A line per step, so that a slow or stuck step shows in the output. */
 const step = (what: string) =>
   console.log(`pipeline faults +${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${what}`);
+
+/** Waits for every record, then a while longer: anything beyond would be a duplicate. */
+const FULL_READ = { lingerMs: 3000, timeoutMs: 120_000 };
 
 const versionOf = (envelope: ChangeEnvelope | null) =>
   `${String(envelope?.source.commit_lsn)}/${String(envelope?.source.seq)}`;
@@ -230,14 +214,20 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
 
         step('verify clean; reading the topics');
         const codec = new RegistryCodec(iso.env.SCHEMA_REGISTRY_URL);
-        const inputs = await readAll(topic, await topicSize(iso.env, topic), `${iso.id}-in`);
+        const inputs = await readTopic(
+          iso.env,
+          topic,
+          await topicSize(iso.env, topic),
+          `${iso.id}-in`,
+          FULL_READ,
+        );
         const decodedInputs = await decodeAll(codec, inputs); // loads their schemas too
         const history = await historyOf(inputs, async (value) => codec.decode(value).value);
         expect(history.wentBack).toEqual([]);
         expect(history.values).toEqual(writer.committed);
         // Exactly once from the validator: each input record (duplicates of the source included,
         // which are the same versions sent again) once in its output, none more.
-        const outputs = await readAll(output, inputs.length, `${iso.id}-out`);
+        const outputs = await readTopic(iso.env, output, inputs.length, `${iso.id}-out`, FULL_READ);
         const expected = decodedInputs.map(versionOf).sort();
         const actual = (await decodeAll(codec, outputs)).map(versionOf).sort();
         expect(actual).toEqual(expected);

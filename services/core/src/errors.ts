@@ -41,3 +41,25 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
+
+/** One error of a chain, with the fields classifiers look at. */
+export type ErrorLink = { readonly [field: string]: unknown };
+
+/**
+ * The error and everything it wraps, outermost first: `cause`, kafkajs' `originalError`, and an
+ * aggregate's `errors` (clients wrap the socket error that says what really happened). Each
+ * object once, so a cycle ends.
+ */
+export function* errorChain(error: unknown): Generator<ErrorLink> {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const link = queue.shift();
+    if (link === null || typeof link !== 'object' || seen.has(link)) continue;
+    seen.add(link);
+    yield link as ErrorLink;
+    const { cause, errors, originalError } = link as ErrorLink;
+    queue.push(cause, originalError);
+    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
+  }
+}

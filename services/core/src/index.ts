@@ -1,4 +1,4 @@
-export { CdcError, errorMessage } from './errors.ts';
+export { CdcError, errorChain, errorMessage, type ErrorLink } from './errors.ts';
 export { redactUrl } from './redact.ts';
 export {
   STACK_ENV_DEFAULTS,

@@ -1,3 +1,5 @@
+import { errorChain } from './errors.ts';
+
 /** Socket error codes in words, as an operator would say them. */
 const PROBLEMS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -20,23 +22,10 @@ const CODE_IN_MESSAGE = /\b(E[A-Z_]{4,})\b/u;
  * causes (clients wrap socket errors in their own); undefined when it is not a network problem.
  */
 export function networkProblem(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    const { code, message, cause, errors } = current as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      errors?: unknown;
-    };
+  for (const { code, message } of errorChain(error)) {
     if (typeof code === 'string' && PROBLEMS[code]) return PROBLEMS[code];
     const named = typeof message === 'string' ? CODE_IN_MESSAGE.exec(message)?.[1] : undefined;
     if (named && PROBLEMS[named]) return PROBLEMS[named];
-    queue.push(cause);
-    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
   }
   return undefined;
 }

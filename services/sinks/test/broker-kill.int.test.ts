@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RegistryCodec, kafkaBrokerList, type ChangeEnvelope } from '@cdc/core';
+import { RegistryCodec, type ChangeEnvelope } from '@cdc/core';
 import { Stack, killServer } from '@cdc/stack';
 import {
   ChangeEventWriter,
   decodeAll,
   isolate,
+  readTopic,
   patientRow,
   patientShape,
   startCli,
@@ -66,24 +66,8 @@ async function ready(port: string): Promise<{ status: number; reason: string }> 
   return { status: response.status, reason: body.reason ?? '' };
 }
 
-/** Every committed record of a topic, read from the beginning until `count` arrived. */
-async function readAll(topic: string, count: number, groupId: string): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ brokers: kafkaBrokerList(iso.env), logLevel: logLevel.NOTHING }).consumer({
-    groupId,
-    readUncommitted: false,
-  });
-  const received: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachBatch: async ({ batch }) => void received.push(...batch.messages) });
-    await waitFor(`${count} records in ${topic}`, () => received.length >= count, 120_000);
-    await sleep(3000); // anything beyond `count` would be a duplicate: give it time to show up
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
-}
+/** Waits for every record, then a while longer: anything beyond would be a duplicate. */
+const FULL_READ = { lingerMs: 3000, timeoutMs: 120_000 };
 
 const versionOf = (envelope: ChangeEnvelope | null) =>
   `${String(envelope?.after?.id)}@${String(envelope?.source.commit_lsn)}`;
@@ -159,8 +143,14 @@ describe('a broker killed with -9 under load', () => {
     await writer.close();
 
     // Every input event exactly once in the output (read_committed), and every row in Redis.
-    const inputs = await readAll(input, await topicSize(iso.env, input), `${iso.id}-in`);
-    const outputs = await readAll(output, inputs.length, `${iso.id}-out`);
+    const inputs = await readTopic(
+      iso.env,
+      input,
+      await topicSize(iso.env, input),
+      `${iso.id}-in`,
+      FULL_READ,
+    );
+    const outputs = await readTopic(iso.env, output, inputs.length, `${iso.id}-out`, FULL_READ);
     const codec = new RegistryCodec(iso.env.SCHEMA_REGISTRY_URL);
     const expected = (await decodeAll(codec, inputs)).map(versionOf).sort();
     const actual = (await decodeAll(codec, outputs)).map(versionOf).sort();

@@ -3,6 +3,7 @@ import {
   NeedsOperatorError,
   describeEndpoint,
   describeKafka,
+  errorChain,
   isTransient,
   kafkaFailure,
   networkProblem,
@@ -76,28 +77,13 @@ const NEEDS_OPERATOR = new Set([
   'UNREPRESENTABLE_VALUE',
 ]);
 
-/** The error and its causes (and an aggregate's errors), outermost first. */
-function* chain(error: unknown): Generator<{ name?: unknown; code?: unknown; status?: unknown }> {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const link = queue.shift();
-    if (link === null || typeof link !== 'object' || seen.has(link)) continue;
-    seen.add(link);
-    yield link;
-    const { cause, errors } = link as { cause?: unknown; errors?: unknown };
-    queue.push(cause);
-    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
-  }
-}
-
 const fromKafka = (error: unknown) =>
-  [...chain(error)].some((link) => typeof link.name === 'string' && link.name.startsWith('KafkaJS'));
+  [...errorChain(error)].some((link) => typeof link.name === 'string' && link.name.startsWith('KafkaJS'));
 
 // @kafkajs/confluent-schema-registry (mappersmith) throws ResponseError, its own checks
 // ConfluentSchemaRegistry*Error; the registrar wraps them as SCHEMA_REGISTRY.
 const fromRegistry = (error: unknown) =>
-  [...chain(error)].some(
+  [...errorChain(error)].some(
     (link) =>
       link.code === 'SCHEMA_REGISTRY' ||
       link.name === 'ResponseError' ||
@@ -136,7 +122,7 @@ function clientFailure(error: unknown, endpoints: SourceEndpoints): CdcError | u
 
 /** The registry away (waited for) or refusing us (an operator's business); undefined otherwise. */
 function registryFailure(registry: string, error: unknown): CdcError | undefined {
-  const statuses = [...chain(error)].map((link) => link.status).filter((s) => typeof s === 'number');
+  const statuses = [...errorChain(error)].map((link) => link.status).filter((s) => typeof s === 'number');
   const status = statuses.at(-1);
   if (status === 401 || status === 403) {
     return new NeedsOperatorError('REGISTRY_REFUSED', `${registry} refused the source (HTTP ${status})`, {

@@ -1,4 +1,4 @@
-import { CdcError } from '../errors.ts';
+import { CdcError, errorChain } from '../errors.ts';
 import { NeedsOperatorError } from '../failure.ts';
 import { networkProblem } from '../network-error.ts';
 
@@ -32,28 +32,9 @@ const OPERATOR_NAMES: Readonly<Record<string, string>> = {
   KafkaJSServerDoesNotSupportApiKey: OPERATOR_FIXES.UNSUPPORTED_VERSION as string,
 };
 
-/** The error and its causes (kafkajs wraps the real one in retry and aggregate errors). */
-function* chain(error: unknown): Generator<{ name?: unknown; type?: unknown; message?: unknown }> {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    yield current;
-    const { cause, errors, originalError } = current as {
-      cause?: unknown;
-      errors?: unknown;
-      originalError?: unknown;
-    };
-    queue.push(cause, originalError);
-    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
-  }
-}
-
 /** What an operator must do about this Kafka failure; undefined when waiting may cure it. */
 export function operatorFixOf(error: unknown): string | undefined {
-  for (const link of chain(error)) {
+  for (const link of errorChain(error)) {
     if (typeof link.type === 'string' && OPERATOR_FIXES[link.type]) return OPERATOR_FIXES[link.type];
     if (typeof link.name === 'string' && OPERATOR_NAMES[link.name]) return OPERATOR_NAMES[link.name];
   }
@@ -63,7 +44,7 @@ export function operatorFixOf(error: unknown): string | undefined {
 /** The innermost message: kafkajs' wrappers repeat or hide it ("Number of retries exceeded"). */
 function rootMessage(error: unknown): string {
   let message = error instanceof Error ? error.message : String(error);
-  for (const link of chain(error)) {
+  for (const link of errorChain(error)) {
     if (typeof link.message === 'string' && link.message.length > 0) message = link.message;
   }
   return message;
@@ -88,7 +69,7 @@ export function kafkaFailure(kafka: string, error: unknown, doing?: string): Cdc
       },
     );
   }
-  const links = [...chain(error)];
+  const links = [...errorChain(error)];
   if (links.some((link) => link.type === 'UNKNOWN_TOPIC_OR_PARTITION')) {
     return new CdcError('TOPIC_MISSING', `${kafka}: a topic of this service does not exist${what}`, {
       retriable: true,

@@ -55,6 +55,10 @@ export class SnapshotReader {
       connectionString: url,
       options: replicationSessionOptions(),
     });
+    // A connection the server drops while idle (PostgreSQL crashing mid-snapshot) emits 'error';
+    // unheard, that would end the process. Its next query fails instead, and the source's
+    // reconnect loop (reconnect-loop.ts) takes the snapshot again.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

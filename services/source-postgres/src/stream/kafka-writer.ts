@@ -7,7 +7,7 @@ import {
   type RetryOptions,
   type TopicMessages,
 } from 'kafkajs';
-import { CdcError, NeedsOperatorError, describeKafka, kafkaFailure } from '@cdc/core';
+import { CdcError, NeedsOperatorError, describeKafka, errorChain, kafkaFailure } from '@cdc/core';
 import { SOURCE_SETTINGS } from '../failures.ts';
 
 /** One Kafka record; a null value is a tombstone, a null key lets Kafka choose the partition. */
@@ -95,16 +95,8 @@ const REFUSED_RECORDS: Readonly<Record<string, string>> = {
 };
 
 function refusedRecords(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const link = queue.shift();
-    if (link === null || typeof link !== 'object' || seen.has(link)) continue;
-    seen.add(link);
-    const { type, cause, errors } = link as { type?: unknown; cause?: unknown; errors?: unknown };
+  for (const { type } of errorChain(error)) {
     if (typeof type === 'string' && REFUSED_RECORDS[type]) return type;
-    queue.push(cause);
-    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
   }
   return undefined;
 }
