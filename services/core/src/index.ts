@@ -24,6 +24,12 @@ export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
 export type { ChangeEnvelope } from './change-envelope.ts';
 export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
 export {
+  serveService,
+  type ServeOptions,
+  type ServedService,
+  type ServiceRuntime,
+} from './service-lifecycle.ts';
+export {
   MAPPING_ERROR,
   brokersSetting,
   describeIssues,

@@ -1,13 +1,12 @@
-import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import {
   CdcError,
   RegistryCodec,
   SHARED_SETTINGS,
-  closeHealthServer,
   describeEndpoint,
   networkProblem,
-  serveHealth,
+  serveService,
+  type ServeOptions,
   type Phase,
   type Waiting,
 } from '@cdc/core';
@@ -43,19 +42,11 @@ export interface ProcessorConnections {
   readonly redisUrl: string;
 }
 
-export interface RunProcessorOptions {
-  /** Port of the health server on 127.0.0.1; 0 picks a free one; undefined: none. */
-  readonly healthPort?: number;
+/** healthPort, onHealthServer and signal (stops it also while it still waits for its input): ServeOptions. */
+export interface RunProcessorOptions extends ServeOptions {
   readonly onEvent?: (event: ProcessorEvent) => void;
   /** Consumer group; default the processor's name. Tests and benchmarks set their own. */
   readonly groupId?: string;
-  /**
-   * Stops the processor when aborted, also while it is still starting: waiting for its input topic
-   * can last as long as the source takes to create it.
-   */
-  readonly signal?: AbortSignal;
-  /** Called once the health server listens, before the processor waits for its input. */
-  readonly onHealthServer?: (port: number) => void;
 }
 
 export interface ProcessorStatus {
@@ -157,36 +148,6 @@ export async function runProcessor(
     counters: { ...runtime.counters },
     lastError: runtime.status.lastError,
   });
-  let health: Server | undefined;
-  if (options.healthPort !== undefined) health = await serveHealth(options.healthPort, async () => status());
-  const address = health?.address();
-  const healthPort = typeof address === 'object' && address ? address.port : undefined;
-  if (healthPort !== undefined) options.onHealthServer?.(healthPort);
-  const stopOnAbort = () => void runtime.stop().catch(() => undefined);
-  if (options.signal?.aborted) stopOnAbort();
-  options.signal?.addEventListener('abort', stopOnAbort, { once: true });
-  const close = async () => {
-    options.signal?.removeEventListener('abort', stopOnAbort);
-    await closeHealthServer(health);
-    redis?.client.disconnect();
-  };
-  try {
-    await runtime.start();
-  } catch (error) {
-    await runtime.stop().catch(() => undefined);
-    await close();
-    throw error;
-  }
-  const done = runtime.done.finally(close);
-  done.catch(() => undefined);
-  return {
-    runtime,
-    healthPort,
-    status,
-    stop: async () => {
-      await runtime.stop();
-      await done;
-    },
-    done,
-  };
+  const served = await serveService(runtime, status, options, () => redis?.client.disconnect());
+  return { runtime, status, ...served };
 }

@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
 import { z } from 'zod';
 import {
   SHARED_SETTINGS,
   SinkRuntime,
-  closeHealthServer,
-  serveHealth,
+  serveService,
+  type ServeOptions,
   type Phase,
   type Sink,
   type SinkMetrics,
@@ -68,19 +67,12 @@ export function createSink(config: SinkConfig, connections: SinkConnections, pat
   }
 }
 
-export interface RunSinkOptions {
-  readonly healthPort?: number;
+/** healthPort, onHealthServer and signal (stops it also while it still waits to start): ServeOptions. */
+export interface RunSinkOptions extends ServeOptions {
   readonly groupId?: string;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
   /** Where the pipeline file declares the sink (`sinks[0]`), for messages. */
   readonly path?: string;
-  /**
-   * Stops the sink when aborted, also while it is still starting: waiting for its topics and its
-   * target can last as long as they take to appear.
-   */
-  readonly signal?: AbortSignal;
-  /** Called once the health server listens, before the sink waits for anything. */
-  readonly onHealthServer?: (port: number) => void;
 }
 
 export interface SinkStatus {
@@ -139,35 +131,6 @@ export async function runSink(
       metrics,
     };
   };
-  let health: Server | undefined;
-  if (options.healthPort !== undefined) health = await serveHealth(options.healthPort, async () => status());
-  const address = health?.address();
-  const healthPort = typeof address === 'object' && address ? address.port : undefined;
-  if (healthPort !== undefined) options.onHealthServer?.(healthPort);
-  const stopOnAbort = () => void runtime.stop().catch(() => undefined);
-  if (options.signal?.aborted) stopOnAbort();
-  options.signal?.addEventListener('abort', stopOnAbort, { once: true });
-  const close = async () => {
-    options.signal?.removeEventListener('abort', stopOnAbort);
-    await closeHealthServer(health);
-  };
-  try {
-    await runtime.start();
-  } catch (error) {
-    await runtime.stop().catch(() => undefined);
-    await close();
-    throw error;
-  }
-  const done = runtime.done.finally(close);
-  done.catch(() => undefined);
-  return {
-    runtime,
-    healthPort,
-    status,
-    stop: async () => {
-      await runtime.stop();
-      await done;
-    },
-    done,
-  };
+  const served = await serveService(runtime, status, options);
+  return { runtime, status, ...served };
 }
