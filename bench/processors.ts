@@ -20,8 +20,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { avroType, kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings, wireFormat } from '@cdc/core';
+import type { Message } from 'kafkajs';
+import {
+  avroType,
+  kafkaBrokerList,
+  kafkaClient,
+  readStackEnv,
+  silenceKnownKafkajsWarnings,
+  wireFormat,
+} from '@cdc/core';
 import { findProcessor, loadPipelineConfig, type ProcessorConfig } from '@cdc/pipeline';
 import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec, type Row } from '@cdc/processor';
 import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
@@ -49,7 +56,7 @@ const WORKER_FLAGS = process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) 
 silenceKnownKafkajsWarnings();
 const stack = readStackEnv();
 const brokers = kafkaBrokerList(stack);
-const kafka = new Kafka({ brokers, clientId: 'bench-processors', logLevel: logLevel.NOTHING });
+const kafka = kafkaClient(brokers, { clientId: 'bench-processors' });
 const run = Date.now().toString(36);
 const PREFIX = 'bench.processors';
 const topics = {
@@ -269,7 +276,7 @@ function generate(count: number): Generated {
   return { events, records, inserts, updates, deletes };
 }
 
-/** The source's records (contracts.md): the envelope, and a tombstone after each delete. */
+/** The source's records (docs/contracts.md): the envelope, and a tombstone after each delete. */
 function encode(events: readonly ChangeEvent[], ids: { key: number; value: number }): Message[] {
   const keyType = avroType(keySchema(SHAPE));
   const valueType = avroType(envelopeSchema(SHAPE));

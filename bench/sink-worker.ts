@@ -1,20 +1,22 @@
-// Child process of bench/sinks.ts: runs one SinkRuntime around the Redis or MongoDB sink and
+// Child process of bench/sinks.ts: runs one SinkRuntime around a sink of any kind and
 // reports over IPC, so that the figures are the sink's alone (not the event production's, the
 // source's or the writers' of the parent). A thin wrapper around the sink sees every write: when
 // the first began, when the outcomes reached the expected count, and per written event the time
 // from its commit at the source to the end of its write.
 import {
   SinkRuntime,
+  readStackEnv,
   silenceKnownKafkajsWarnings,
   type Sink,
   type SinkEvent,
   type WriteOutcome,
 } from '@cdc/core';
-import { createRedisSink } from '../services/sinks/src/redis/index.ts';
+import { createSink, sinkSchema } from '../services/sinks/src/index.ts';
 import { peakRssMb } from './common.ts';
 
 export interface WorkerInput {
-  readonly kind: 'redis' | 'mongodb';
+  /** The sink's kind, for labels (the entry says it too). */
+  readonly kind: string;
   /** The sink's `sinks:` entry. */
   readonly sink: Record<string, unknown>;
   readonly topics: readonly string[];
@@ -62,17 +64,19 @@ export type WorkerMessage =
 const REPORT_MS = 200;
 const send = (message: WorkerMessage) => process.send?.(message);
 
-async function createSink(input: WorkerInput): Promise<Sink> {
-  if (input.kind === 'redis') return createRedisSink(input.sink as Parameters<typeof createRedisSink>[0]);
-  // Loaded by name so that the Redis benchmark runs in a tree where the MongoDB sink is not there yet.
-  const path = '../services/sinks/src/mongo/index.ts';
-  const mongo = (await import(path)) as { createMongoSink: (config: unknown) => Sink };
-  return mongo.createMongoSink(input.sink);
+/** The sink of any registered kind (services/sinks/src/kinds.ts), as `cdc sink run` makes it. */
+function sinkOf(input: WorkerInput): Sink {
+  const stack = readStackEnv();
+  return createSink(sinkSchema.parse(input.sink), {
+    brokers: input.brokers,
+    registryUrl: input.registryUrl,
+    targets: { redis: stack.REDIS_URL, mongo: stack.MONGO_URL },
+  });
 }
 
 silenceKnownKafkajsWarnings();
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
-const inner = await createSink(input);
+const inner = sinkOf(input);
 
 let firstWriteAtMs: number | undefined;
 let firstWriteCpu: NodeJS.CpuUsage | undefined;

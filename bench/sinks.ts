@@ -14,14 +14,17 @@
 //   (c) single-row transactions committed at a steady BENCH_RATE (5000) per second for
 //       BENCH_STEADY_SECONDS (20) into a fresh database, captured by the real source
 //       (bench/source-worker.ts, a ChangeStream in its own process) and written to Redis by the
-//       sink worker: per written event, end of its write - its commit time at the source; p50/p99.
+//       sink worker: per written event, end of its write - its commit time at the source; p50/p99;
+//   (d) BENCH_WEBHOOK_EVENTS (20000) inserts through the webhook sink into a local receiver, then a
+//       plain HTTP client posting the same requests to it: events/s of each and their ratio.
 //
 // Everything lives in the namespace `bench_sinks` (database, topics, subjects, consumer groups,
 // Redis keys, MongoDB database), removed before and after. Writes bench/results/sinks.json and a
 // section of BENCHMARKS.md.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -46,12 +49,14 @@ import {
 } from '@cdc/source-postgres';
 import {
   dropKafkaTopics,
-  dropMongoDatabase,
   dropPostgresDatabase,
-  dropRedisKeys,
   dropSubjects,
   postgresDatabaseUrl,
 } from '@cdc/stack/namespace';
+import { DEFAULT_CONCURRENCY } from '../services/sinks/src/http/http-settings.ts';
+import { ALL_SINK_KINDS } from '../services/sinks/src/index.ts';
+import { mongoKind } from '../services/sinks/src/mongo/kind.ts';
+import { redisKind } from '../services/sinks/src/redis/kind.ts';
 // The testkit's index pulls in vitest; its change events alone do not.
 import { patientRow, patientShape, type Row } from '../services/testkit/src/change-events.ts';
 import {
@@ -68,6 +73,8 @@ import {
   writeRunSection,
 } from './common.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './sink-worker.ts';
+import type { RawInput, RawMessage } from './webhook-raw-worker.ts';
+import { BenchReceiver } from './webhook-receiver.ts';
 import type { WorkerMessage as SourceMessage } from './source-worker.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,16 +88,19 @@ const STEADY_WRITERS = intFromEnv('BENCH_STEADY_WRITERS', 16);
 const STEADY_WARMUP_SECONDS = intFromEnv('BENCH_STEADY_WARMUP_SECONDS', 3);
 const MONGO_ROWS = intFromEnv('BENCH_MONGO_ROWS', 20_000);
 const MONGO_UPDATES = intFromEnv('BENCH_MONGO_UPDATES', 20);
+const WEBHOOK_EVENTS = intFromEnv('BENCH_WEBHOOK_EVENTS', 20_000);
+// Requests in flight, the same for the sink and the plain client: the sink's default.
+const WEBHOOK_CONCURRENCY = intFromEnv('BENCH_WEBHOOK_CONCURRENCY', DEFAULT_CONCURRENCY);
 const STEADY_CHUNK = 25; // at most this many transactions per round trip of a steady writer
 const PRODUCE_CHUNK = 3000; // records per send: under the broker's 1 MB per partition
 const STALL_MS = 90_000;
 // BENCH_PHASES=a,c runs only those phases (for experiments): results are printed, not recorded.
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c').split(',').map((phase) => phase.trim()));
-const ALL_PHASES = ['a', 'b', 'c'].every((phase) => PHASES.has(phase));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c,d').split(',').map((phase) => phase.trim()));
+const ALL_PHASES = ['a', 'b', 'c', 'd'].every((phase) => PHASES.has(phase));
 // Node flags of the sink process: none by default, as `cdc sink run`.
 const WORKER_FLAGS = process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [];
 const MONGO_SINK = join(root, 'services/sinks/src/mongo/index.ts');
-const TARGETS = { redisEventsPerS: 50_000, mongoEventsPerS: 20_000, p99Ms: 500 };
+const TARGETS = { redisEventsPerS: 50_000, mongoEventsPerS: 20_000, p99Ms: 500, webhookRatioToRaw: 0.7 };
 
 const NAMESPACE = 'bench_sinks';
 const run = Date.now().toString(36);
@@ -258,13 +268,13 @@ async function cleanUp(withMongo: boolean): Promise<void> {
   await Promise.all([
     dropKafkaTopics(stack, NAMESPACE),
     dropSubjects(stack, NAMESPACE),
-    dropRedisKeys(stack, NAMESPACE),
+    redisKind.namespace.clean(stack.REDIS_URL, NAMESPACE),
     dropPostgresDatabase(stack, NAMESPACE),
   ]);
   if (!withMongo) return;
   // A FerretDB that does not answer must not keep the other figures from being recorded.
   const dropped = await Promise.race([
-    dropMongoDatabase(stack, NAMESPACE).then(() => true),
+    mongoKind.namespace.clean(stack.MONGO_URL, NAMESPACE).then(() => true),
     sleep(30_000).then(() => false),
   ]);
   if (!dropped) log(`could not drop the MongoDB database ${NAMESPACE} within 30 s`);
@@ -470,7 +480,7 @@ async function prepareSource(): Promise<SourceConfig> {
       slot: `${NAMESPACE}_steady`,
       publication: `${NAMESPACE}_steady`,
       snapshot: { mode: 'never' },
-      heartbeat: { intervalMs: 0 },
+      heartbeat: { interval_ms: 0 },
     },
     stack,
   );
@@ -571,6 +581,63 @@ async function steady(): Promise<SteadyResult> {
   };
 }
 
+// ---------------------------------------------------------------- (d) webhook sink against a plain HTTP client
+
+interface WebhookResult {
+  readonly sink: ThroughputResult;
+  readonly requests: number;
+  readonly rawEventsPerS: number;
+  readonly rawSeconds: number;
+  readonly rawFailed: number;
+}
+
+/**
+ * The webhook sink (one CloudEvent per request) into a local receiver, then a plain client posting
+ * the requests the sink made to the same receiver with the sink's concurrency: the ratio is the
+ * sink's cost over the HTTP exchange itself.
+ */
+async function webhookPhase(): Promise<WebhookResult> {
+  const receiver = new BenchReceiver();
+  const url = await receiver.start();
+  const file = join(tmpdir(), `bench-webhook-${run}.json`);
+  try {
+    const topic = `${NAMESPACE}.${run}.webhook.public.patients`;
+    await produceEvents(topic, { events: WEBHOOK_EVENTS, idOf: (n) => n + 1 });
+    const sink = await throughput('d', 'webhook', topic, WEBHOOK_EVENTS, {
+      kind: 'webhook',
+      name: `${NAMESPACE}-webhook`,
+      topics: [topic],
+      url,
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+      concurrency: WEBHOOK_CONCURRENCY,
+    });
+    receiver.recording = false;
+    writeFileSync(file, JSON.stringify(receiver.recorded));
+    const raw = new Child<RawMessage>(
+      '(d) plain HTTP client',
+      'bench/webhook-raw-worker.ts',
+      { url, requests: file, concurrency: WEBHOOK_CONCURRENCY } satisfies RawInput,
+      WORKER_FLAGS,
+    );
+    try {
+      await raw.until((message) => message.kind === 'report');
+    } finally {
+      await raw.stop();
+    }
+    const report = raw.latest('report')!;
+    return {
+      sink,
+      requests: receiver.recorded.length,
+      rawEventsPerS: report.sent / report.seconds,
+      rawSeconds: report.seconds,
+      rawFailed: report.failed,
+    };
+  } finally {
+    rmSync(file, { force: true });
+    await receiver.stop();
+  }
+}
+
 // ---------------------------------------------------------------- report
 
 /** JSON has no NaN: a figure not measured is null. */
@@ -612,6 +679,7 @@ async function main(): Promise<void> {
     maxMs: Number.NaN,
     warmupMaxMs: Number.NaN,
   };
+  let webhook: WebhookResult | undefined;
   let produced: Produced | undefined;
   let loaded: Produced | undefined;
   let rowsInRedis = Number.NaN;
@@ -660,6 +728,10 @@ async function main(): Promise<void> {
       updates = await throughput('b2', 'mongodb', updateTopic, MONGO_UPDATES, mongoSink(updateTopic));
     }
     if (PHASES.has('c')) c = await steady();
+    // Like the MongoDB phase: a tree without the webhook kind yet runs the rest.
+    if (PHASES.has('d') && ALL_SINK_KINDS.some((kind) => kind.kind === 'webhook'))
+      webhook = await webhookPhase();
+    else if (PHASES.has('d')) log('webhook: not measured: the webhook sink kind is not registered yet');
   } finally {
     await cleanUp(withMongo).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
   }
@@ -675,12 +747,19 @@ async function main(): Promise<void> {
     // The rate the latency was measured at: below RATE the writers could not keep up.
     e2e_commits_per_s_achieved: figure(c.achievedRate),
     e2e_max_ms: figure(c.maxMs),
+    webhook_events_per_s: figure(webhook?.sink.eventsPerS ?? Number.NaN),
+    webhook_raw_events_per_s: figure(webhook?.rawEventsPerS ?? Number.NaN),
+    webhook_ratio_to_raw: figure(
+      (webhook?.sink.eventsPerS ?? Number.NaN) / (webhook?.rawEventsPerS ?? Number.NaN),
+      2,
+    ),
     redis_cpu_us_per_event: figure(a.cpuUsPerEvent, 1),
     mongo_cpu_us_per_event: figure(load.cpuUsPerEvent, 1),
     targets: {
       redis_events_per_s: TARGETS.redisEventsPerS,
       mongo_events_per_s: TARGETS.mongoEventsPerS,
       e2e_p99_ms_at_5k: TARGETS.p99Ms,
+      webhook_ratio_to_raw: TARGETS.webhookRatioToRaw,
     },
     machine: machine(),
     date,
@@ -689,6 +768,7 @@ async function main(): Promise<void> {
     keys: KEYS,
     mongo_rows: MONGO_ROWS,
     mongo_updates: MONGO_UPDATES,
+    webhook_events: WEBHOOK_EVENTS,
   };
   const steadyShort =
     c.achievedRate < 0.95 * RATE ? ` (writers reached only ${round(c.achievedRate)}/s)` : '';
@@ -710,6 +790,18 @@ async function main(): Promise<void> {
       String(results.mongo_update_events_per_s ?? 'not measured'),
       `>= ${TARGETS.mongoEventsPerS}`,
       Number.isFinite(updates.eventsPerS) ? mark(updates.eventsPerS >= TARGETS.mongoEventsPerS) : '',
+    ],
+    [
+      `webhook events/s into a local receiver, ${WEBHOOK_EVENTS} events, one per request`,
+      String(results.webhook_events_per_s ?? 'not measured'),
+      '',
+      '',
+    ],
+    [
+      'webhook sink / plain HTTP client posting the same requests (events/s ratio)',
+      String(results.webhook_ratio_to_raw ?? 'not measured'),
+      `>= ${TARGETS.webhookRatioToRaw}`,
+      webhook ? mark(webhook.sink.eventsPerS / webhook.rawEventsPerS >= TARGETS.webhookRatioToRaw) : '',
     ],
     [`p50 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`, String(results.e2e_p50_ms_at_5k), '', ''],
     [
@@ -736,6 +828,10 @@ async function main(): Promise<void> {
             `${round(updates.seconds, 2)} s: ${results.mongo_ms_per_update} ms per update`,
         ]
       : [`MongoDB: ${mongoMissing}`]),
+    webhook
+      ? sinkNote('webhook', webhook.sink) +
+        `; ${webhook.requests} requests; plain client: ${round(webhook.rawEventsPerS)}/s, ${round(webhook.rawSeconds, 2)} s, ${webhook.rawFailed} failed`
+      : 'webhook: not measured',
     `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,
     `steady load warm-up (first ${STEADY_WARMUP_SECONDS} s, not counted, source and sink just started): max latency ${round(c.warmupMaxMs)} ms`,
   ];
@@ -780,7 +876,15 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
   end of the sink's write minus the row's commit time (\`source.ts_ms\`). Same host, same clock.
   When the writers cannot reach the rate, the row says so and the target is not judged.
 
-Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms.
+- **webhook sink against a plain HTTP client**: \`BENCH_WEBHOOK_EVENTS\` (20000) inserts of distinct
+  rows through the webhook sink (one signed CloudEvent per request, 8 in flight) into a local
+  receiver that answers 204 (\`bench/webhook-receiver.ts\`, in the benchmark's process); then a
+  plain \`fetch\` client in its own process (\`bench/webhook-raw-worker.ts\`) posts the very
+  requests the sink made to the same receiver, 8 at a time. The ratio of their events/s is the
+  sink's cost (Kafka, decoding, JSON, signing, the runtime) over the HTTP exchange itself.
+
+Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms,
+webhook sink >= 0.7 of the plain client.
 The latest figures are also in \`bench/results/sinks.json\`.`;
 
 await main();

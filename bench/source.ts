@@ -17,9 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import cliProgress from 'cli-progress';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import pg from 'pg';
-import { kafkaBrokerList, readStackEnv, silenceKnownKafkajsWarnings } from '@cdc/core';
+import { kafkaBrokerList, kafkaClient, readStackEnv, silenceKnownKafkajsWarnings } from '@cdc/core';
 import {
   ensurePublicationAndSlot,
   parseSourceConfig,
@@ -68,7 +68,7 @@ const TARGETS = { eventsPerS: 50_000, p99Ms: 100, peakRssMb: 300 };
 silenceKnownKafkajsWarnings();
 const stack = readStackEnv();
 const brokers = kafkaBrokerList(stack);
-const kafka = new Kafka({ brokers, clientId: 'bench-source', logLevel: logLevel.NOTHING });
+const kafka = kafkaClient(brokers, { clientId: 'bench-source' });
 const benchUrl = postgresDatabaseUrl(stack, DATABASE);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -153,7 +153,7 @@ async function prepare(table: string): Promise<SourceConfig> {
       slot: `bench_${table}`,
       publication: `bench_${table}`,
       snapshot: { mode: 'never' },
-      heartbeat: { intervalMs: 0 },
+      heartbeat: { interval_ms: 0 },
     },
     stack,
   );

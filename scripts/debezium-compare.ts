@@ -29,9 +29,15 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { RegistryCodec, kafkaBrokerList, readStackEnv, type AvroRecord } from '@cdc/core';
+import {
+  RegistryCodec,
+  kafkaBrokerList,
+  kafkaClient,
+  readStackEnv,
+  stringHeaders,
+  type AvroRecord,
+} from '@cdc/core';
 import { parseSourceConfig, runSource, type SourceConfig } from '../services/source-postgres/src/index.ts';
 import { SnapshotReader } from '../services/source-postgres/src/snapshot/table-reader.ts';
 import { findJava } from '../services/stack/src/tools.ts';
@@ -198,7 +204,7 @@ function ourConfig(): SourceConfig {
       slot: ours,
       keyless: { allow: ['public.keyless', 'public.keyless_unique'] },
       // Debezium does not see our heartbeats' transactions: they would move source.sequence.
-      heartbeat: { intervalMs: 0 },
+      heartbeat: { interval_ms: 0 },
       kafka: { brokers: kafkaBrokerList(env) },
       registry: { url: env.SCHEMA_REGISTRY_URL },
     },
@@ -219,7 +225,7 @@ async function startOurs(config: SourceConfig) {
 }
 
 async function topicSizes(prefix: string): Promise<Map<string, number>> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient(kafkaBrokerList(env)).admin();
   await admin.connect();
   try {
     const sizes = new Map<string, number>();
@@ -268,7 +274,7 @@ interface CapturedRecord {
 async function capture(prefix: string, table: string): Promise<CapturedRecord[]> {
   const topic = `${prefix}.public.${table}`;
   const codec = new RegistryCodec(env.SCHEMA_REGISTRY_URL);
-  const kafka = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING });
+  const kafka = kafkaClient(kafkaBrokerList(env));
   const admin = kafka.admin();
   await admin.connect();
   const end = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
@@ -289,9 +295,9 @@ async function capture(prefix: string, table: string): Promise<CapturedRecord[]>
             const decode = (bytes: Buffer | null) =>
               bytes === null ? null : plain(codec.decode(bytes).value, prefix);
             const headers = Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([name, value]) => [
+              Object.entries(stringHeaders(message.headers)).map(([name, value]) => [
                 name,
-                plain(String(value), prefix),
+                plain(value, prefix),
               ]),
             );
             out.push({ key: decode(message.key), value: decode(message.value), headers });
@@ -355,7 +361,7 @@ async function cleanUp(debezium: ChildProcess | undefined, stopOurs: (() => Prom
       `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '${slot}'`,
     ).catch(() => undefined);
   }
-  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient(kafkaBrokerList(env)).admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${database}_`));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);

@@ -27,9 +27,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { readStackEnv, kafkaBrokerList } from '@cdc/core';
+import { readStackEnv, kafkaBrokerList, kafkaClient } from '@cdc/core';
 import { parseSourceConfig, runSource, type SourceHandle } from '../services/source-postgres/src/index.ts';
 import { REPLICATION_SESSION_SETTINGS } from '../services/source-postgres/src/types/column-kind.ts';
 import {
@@ -138,7 +137,7 @@ async function startSource(): Promise<SourceHandle> {
       envelope: 'debezium',
       database: { url: dbUrl(sourceDb) },
       tables: TABLES.map((table) => `public.${table}`),
-      heartbeat: { intervalMs: 0 },
+      heartbeat: { interval_ms: 0 },
       kafka: { brokers: kafkaBrokerList(env) },
       registry: { url: env.SCHEMA_REGISTRY_URL },
     },
@@ -315,7 +314,7 @@ async function cleanUp(): Promise<void> {
       [`${prefix}_slot`],
     );
   }).catch((error: unknown) => console.error(`dropping the databases failed: ${String(error)}`));
-  const kafka = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING });
+  const kafka = kafkaClient(kafkaBrokerList(env));
   const admin = kafka.admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));

@@ -20,7 +20,7 @@ export async function checkConfigCommand(file: string): Promise<number> {
       },
     );
   }
-  console.log(`${file} is valid. With defaults (passwords hidden):\n`);
+  console.log(`${file} is valid. With defaults (passwords and secrets hidden):\n`);
   console.log(describePipelineConfig(config).trimEnd());
   if (keys.checked.length > 0) {
     console.log(

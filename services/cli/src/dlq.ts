@@ -1,6 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import {
   dlqTopic,
+  kafkaClient,
   listDeadLetters,
   redriveDeadLetters,
   type DeadLetter,
@@ -15,7 +16,7 @@ export function deadLetterTopicOf(topic: string): string {
 
 async function connect(file: string): Promise<Kafka> {
   const config = await loadPipelineConfig(file);
-  return new Kafka({ brokers: config.kafka.brokers, clientId: 'cdc-dlq', logLevel: logLevel.NOTHING });
+  return kafkaClient(config.kafka.brokers, { clientId: 'cdc-dlq' });
 }
 
 /** `cdc dlq list <topic>`: the dead letters from the beginning of the topic to its current end. */

@@ -10,6 +10,7 @@ import {
 } from '@cdc/core';
 import type { ComponentStatus, Stack } from '@cdc/stack';
 import { describeSettings } from '@cdc/stack/settings';
+import { SINK_KINDS } from '@cdc/sinks';
 
 /** Loaded on first use: the server clients it brings would slow down `--help` and `stack env`. */
 async function loadStack(): Promise<Stack> {
@@ -20,7 +21,9 @@ async function loadStack(): Promise<Stack> {
 silenceKnownKafkajsWarnings();
 
 const program = new Command('cdc')
-  .description('Change-data-capture pipeline: PostgreSQL to Kafka (Avro) to Redis, MongoDB and more')
+  .description(
+    `Change-data-capture pipeline: PostgreSQL to Kafka (Avro) to ${SINK_KINDS.map((kind) => kind.title).join(', ')}`,
+  )
   .showHelpAfterError();
 
 const stackCommand = program
@@ -200,7 +203,9 @@ serviceOptions(
 
 const sinkCommand = program
   .command('sink')
-  .description('sinks (Redis, MongoDB) declared under sinks: in the pipeline file');
+  .description(
+    `sinks (${SINK_KINDS.map((kind) => `${kind.kind}: ${kind.title}`).join(', ')}) declared under sinks: in the pipeline file`,
+  );
 
 const sinkRunCommand = sinkCommand
   .command('run')

@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, Presets } from 'cli-progress';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import {
   CdcError,
   describeWaitEvent,
   errorMessage,
   groupProgress,
+  kafkaClient,
   rewindGroup,
+  sinkGroupId,
   unreadRecords,
   type GroupProgress,
   type RewindTarget,
@@ -44,12 +46,8 @@ export async function replaySinkCommand(
   const to = parseReplayFrom(options.from);
   const config = await loadPipelineConfig(file);
   const sink = findSink(config, name);
-  const groupId = `cdc-sink.${sink.name}`;
-  const kafka = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: 'cdc-replay',
-    logLevel: logLevel.NOTHING,
-  });
+  const groupId = sinkGroupId(sink.name);
+  const kafka = kafkaClient(config.kafka.brokers, { clientId: 'cdc-replay' });
   const admin = kafka.admin();
   await admin.connect();
   try {

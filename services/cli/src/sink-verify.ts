@@ -1,6 +1,6 @@
 import { CdcError, isVerifiable, verifyRows, type VerifyReport } from '@cdc/core';
 import { connectionsOf, findSink, loadPipelineConfig, type PipelineConfig } from '@cdc/pipeline';
-import { createSink } from '@cdc/sinks';
+import { createSink, sinkKind } from '@cdc/sinks';
 import { readTableRows } from '@cdc/source-postgres';
 
 /** The source table whose change topic a sink reads: `<source name>.<schema>.<table>`. */
@@ -40,9 +40,12 @@ export async function verifySinkCommand(
       },
     );
   }
-  const sink = createSink(sinkConfig, connectionsOf(config));
-  if (!isVerifiable(sink)) {
-    throw new CdcError('NOT_VERIFIABLE', `sink ${name} (${sinkConfig.kind}) cannot list what it holds`, {});
+  const kind = sinkKind(sinkConfig.kind);
+  const sink = kind.verifiable ? createSink(sinkConfig, connectionsOf(config)) : undefined;
+  if (!sink || !isVerifiable(sink)) {
+    throw new CdcError('NOT_VERIFIABLE', `sink ${name} (${sinkConfig.kind}) cannot list what it holds`, {
+      fix: `${kind.title} cannot be read back, so verify cannot compare it; check the receiving side, or the sink's counters and dead letters (cdc dlq list <topic>.dlq)`,
+    });
   }
   await sink.start();
   const reports: Array<{ table: string; report: VerifyReport }> = [];

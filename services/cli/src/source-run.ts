@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { untilSignalled } from './until-signalled.ts';
-import { errorMessage, formatDelay } from '@cdc/core';
+import { codeTag, errorMessage, formatDelay } from '@cdc/core';
 import { describeRetry, missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
 import { warningLines } from './source-check.ts';
 import { loadAndShowSourceConfig } from './source-config.ts';
@@ -102,10 +102,12 @@ function print(event: SourceEvent): void {
       );
       return;
     case 'interrupted':
-      console.error(`streaming interrupted: ${event.reason}; reconnecting`);
+      console.error(`streaming interrupted${codeTag(event.code)}: ${event.reason}; reconnecting`);
       return;
     case 'retrying':
-      console.error(describeRetry(event.reason, event.attempt, event.delayMs));
+      console.error(
+        `waiting${codeTag(event.code)}: ${describeRetry(event.reason, event.attempt, event.delayMs)}`,
+      );
       return;
     case 'heartbeat-error':
       console.error(`heartbeat failed (retrying every interval): ${errorMessage(event.error)}`);

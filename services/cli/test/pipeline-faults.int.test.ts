@@ -51,7 +51,7 @@ beforeAll(async () => {
       database: { url },
       kafka: { brokers: iso.env.KAFKA_BROKERS },
       registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-      heartbeat: { intervalMs: 500 },
+      heartbeat: { interval_ms: 500 },
     },
     processors: [
       {

@@ -1,6 +1,6 @@
 /**
- * The change event of contracts.md as avsc decodes it under `avroOptions` (longs are BigInt):
- * rows are column -> value; extra fields of a later envelope version are kept as they are.
+ * The change event of docs/contracts.md as avsc decodes it under `avroOptions` (longs are
+ * BigInt): rows are column -> value; extra fields of a later envelope version are kept as they are.
  */
 export interface ChangeEnvelope {
   before: Record<string, unknown> | null;

@@ -149,6 +149,19 @@ export function settingsSection<T extends z.ZodRawShape>(description: string, sh
     .describe(description);
 }
 
+/** A Kafka topic name, as every section of the pipeline file that names topics checks it. */
+export const topicNameSetting = z
+  .string({ error: 'must be a Kafka topic name' })
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1 to 249 of a-z A-Z 0-9 . _ - (a Kafka topic name)');
+
+/** The name of a processor or a sink: it names its consumer group, so one rule for both. */
+export const serviceNameSetting = z
+  .string({ error: 'must be a name' })
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,99}$/,
+    'must be 1 to 100 of a-z 0-9 . _ - starting with a letter or digit (it names the consumer group)',
+  );
+
 const broker = z
   .string()
   .trim()

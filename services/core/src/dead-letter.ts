@@ -43,7 +43,7 @@ export interface DeadLetterOrigin {
   readonly offset: string;
 }
 
-/** Header names of a dead letter (contracts.md: dead letters go to `<input topic>.dlq`). */
+/** Header names of a dead letter (docs/contracts.md, Dead letters: they go to `<input topic>.dlq`). */
 export const DLQ_HEADERS = {
   reason: 'cdc.dlq.reason',
   processor: 'cdc.dlq.processor',
@@ -52,6 +52,9 @@ export const DLQ_HEADERS = {
   offset: 'cdc.dlq.origin.offset',
   at: 'cdc.dlq.ts',
 } as const;
+
+/** What every name of DLQ_HEADERS starts with: a redrive takes them off again. */
+export const DLQ_HEADER_PREFIX = 'cdc.dlq.';
 
 export function dlqTopic(input: string): string {
   return `${input}.dlq`;

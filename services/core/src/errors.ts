@@ -1,16 +1,19 @@
+import { errorCodeSpec, type ErrorCode } from './error-codes.ts';
+
 /**
- * The one error type of the project. `retriable` tells the caller whether trying again can
- * help (a server that is still starting) or not (a missing program, a bad setting); `fix` tells
- * the operator what to do about it.
+ * The one error type of the project. `code` is one of ERROR_CODES (error-codes.ts); `retriable`
+ * tells the caller whether trying again can help (a server that is still starting) or not (a
+ * missing program, a bad setting); `fix` tells the operator what to do about it. Both default to
+ * the code's entry in the table; what the call site says wins.
  */
 export class CdcError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly fix: string | undefined;
   readonly details: Record<string, unknown>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       retriable?: boolean;
@@ -22,8 +25,10 @@ export class CdcError extends Error {
     super(message, { cause: options.cause });
     this.name = 'CdcError';
     this.code = code;
-    this.retriable = options.retriable ?? false;
-    this.fix = options.fix;
+    // A code that escaped the type (read from elsewhere) gets no defaults, rather than a crash.
+    const spec = errorCodeSpec(code);
+    this.retriable = options.retriable ?? spec?.retriable ?? false;
+    this.fix = options.fix ?? spec?.fix;
     this.details = options.details ?? {};
   }
 

@@ -1,4 +1,16 @@
 export { CdcError, errorChain, errorMessage, type ErrorLink } from './errors.ts';
+export {
+  ERROR_AREAS,
+  ERROR_CODES,
+  errorCodeSpec,
+  isErrorCode,
+  isOperatorCode,
+  type ErrorArea,
+  type ErrorCode,
+  type ErrorCodeSpec,
+  type OperatorCode,
+} from './error-codes.ts';
+export { ERROR_CODES_FILE, errorCodeReferenceText } from './error-code-reference.ts';
 export { redactUrl } from './redact.ts';
 export {
   STACK_ENV_DEFAULTS,
@@ -36,11 +48,20 @@ export {
   formatConfigPath,
   knownKeys,
   readYamlFile,
+  serviceNameSetting,
   settingsSection,
+  topicNameSetting,
   type ConfigPath,
   type IssueContext,
   type YamlFile,
 } from './config-file.ts';
+export {
+  applyRenamedSettings,
+  printConfigWarning,
+  type RenameContext,
+  type RenamedSetting,
+  type RenamedSettings,
+} from './renamed-settings.ts';
 export {
   CONFLICT_POLICIES,
   compareVersions,
@@ -79,7 +100,17 @@ export {
 } from './sink/sink-runtime.ts';
 export { SINK_TRACER } from './sink/sink-records.ts';
 export type { BreakerState } from './sink/sink-metrics.ts';
-export { NeedsOperatorError, isTransient, needsOperator, reasonOf } from './failure.ts';
+export {
+  FailureTally,
+  NeedsOperatorError,
+  UNCLASSIFIED,
+  codeOf,
+  codeTag,
+  isTransient,
+  needsOperator,
+  reasonOf,
+  type FailureCounts,
+} from './failure.ts';
 export { networkProblem } from './network-error.ts';
 export { SHARED_SETTINGS, describeEndpoint } from './endpoint.ts';
 export {
@@ -104,7 +135,34 @@ export {
   type RetryOptions,
   type WaitContext,
 } from './waiting.ts';
-export { CLIENT_RETRY, describeKafka, serviceKafka, stringHeaders } from './kafka/client.ts';
+export {
+  CLIENT_RETRY,
+  describeKafka,
+  kafkaClient,
+  serviceKafka,
+  type KafkaClientOptions,
+} from './kafka/client.ts';
+export { CDC_HEADERS, readHeader, stringHeaders } from './kafka/headers.ts';
+export {
+  BATCH_OVERHEAD_BYTES,
+  DEFAULT_FETCH_BYTES_PER_PARTITION,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SEND_BUDGET,
+  MAX_RECORDS_PER_REQUEST,
+  readMaxMessageBytes,
+  recordSizeBound,
+  sendBudget,
+  splitRequests,
+  type SizedRecord,
+} from './kafka/kafka-request-size.ts';
+export {
+  processorClientId,
+  processorGroupId,
+  processorTransactionalId,
+  sinkClientId,
+  sinkGroupId,
+  sinkOfGroup,
+} from './kafka/group-names.ts';
 export { kafkaFailure, operatorFixOf } from './kafka/kafka-failure.ts';
 export { LazyProducer } from './kafka/lazy-producer.ts';
 export { withHeartbeats } from './kafka/heartbeat.ts';
@@ -147,3 +205,13 @@ export {
   type InactiveSlot,
   type SlotQueryClient,
 } from './replication-slots.ts';
+export { retryAfterOf } from './waiting.ts';
+export {
+  isSecretSchema,
+  redactSecret,
+  redactSecrets,
+  resolveSecret,
+  secretSetting,
+  type SecretContext,
+  type SecretSetting,
+} from './secret-setting.ts';

@@ -1,3 +1,6 @@
+import type { ErrorCode } from './error-codes.ts';
+import { FailureTally, codeOf, codeTag, reasonOf, type FailureCounts } from './failure.ts';
+
 /**
  * What a processor or sink waits for before it can serve, or serve again. Each is reported on
  * /ready (503 with the reasons) and /status until it is there.
@@ -6,6 +9,8 @@ export type Dependency = 'kafka' | 'topics' | 'registry' | 'target' | 'redis';
 
 export interface Waiting {
   readonly for: Dependency;
+  /** The error code of the last failed attempt (docs/error-codes.md); undefined when it has none. */
+  readonly code: ErrorCode | undefined;
   /** What is missing, in the pipeline file's words. */
   readonly reason: string;
   /** When the wait began (ISO 8601). */
@@ -26,6 +31,8 @@ export interface ReadinessSnapshot {
   /** Undefined when ready; else why not, as /ready says it. */
   readonly notReady: string | undefined;
   readonly waiting: readonly Waiting[];
+  /** Failed attempts since the start by error code (UNCLASSIFIED: none), the final failure included. */
+  readonly failuresByCode: FailureCounts;
 }
 
 /** A line for the log: one per failed attempt, and one when the service has what it waited for. */
@@ -33,6 +40,7 @@ export type WaitEvent =
   | {
       readonly kind: 'waiting';
       readonly for: Dependency;
+      readonly code: ErrorCode | undefined;
       readonly reason: string;
       readonly attempt: number;
       /** Undefined when nothing is scheduled (kafkajs' own retries, a wait noticed rather than made). */
@@ -45,6 +53,7 @@ export class Readiness {
   #phase: Phase = 'starting';
   #failure: string | undefined;
   readonly #waiting = new Map<Dependency, Waiting & { readonly sinceMs: number }>();
+  readonly #failures = new FailureTally();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -55,14 +64,19 @@ export class Readiness {
     return this.#phase;
   }
 
-  /** Records a failed attempt to reach `dependency`; returns the attempt's number. */
-  wait(dependency: Dependency, reason: string): number {
+  /**
+   * Records a failed attempt to reach `dependency`: `failure` is the error (its code and message
+   * are reported) or the reason in words. Returns the attempt's number.
+   */
+  wait(dependency: Dependency, failure: unknown): number {
     const previous = this.#waiting.get(dependency);
     const sinceMs = previous?.sinceMs ?? this.#now();
     const attempts = (previous?.attempts ?? 0) + 1;
+    this.#failures.add(failure);
     this.#waiting.set(dependency, {
       for: dependency,
-      reason,
+      code: codeOf(failure),
+      reason: reasonOf(failure),
       since: new Date(sinceMs).toISOString(),
       attempts,
       sinceMs,
@@ -94,9 +108,11 @@ export class Readiness {
     if (this.#phase !== 'failed') this.#phase = 'stopped';
   }
 
-  failed(reason: string): void {
+  /** Stopped by `failure` (the error, or the reason in words). */
+  failed(failure: unknown): void {
     this.#phase = 'failed';
-    this.#failure = reason;
+    this.#failure = reasonOf(failure);
+    this.#failures.add(failure);
   }
 
   /** Why the service is not ready, as /ready says it; undefined when it is. */
@@ -119,6 +135,7 @@ export class Readiness {
       phase: this.#phase,
       notReady: this.notReady(),
       waiting: [...this.#waiting.values()].map(({ sinceMs: _sinceMs, ...waiting }) => waiting),
+      failuresByCode: this.#failures.counts(),
     };
   }
 
@@ -133,11 +150,14 @@ export function formatDelay(ms: number): string {
   return `${seconds < 10 ? Number(seconds.toFixed(1)) : Math.round(seconds)} s`;
 }
 
-/** The log line of a wait event: "<reason>; retrying in 2 s (attempt 3)", or "Kafka answers (waited 34 s)". */
+/**
+ * The log line of a wait event: "waiting for kafka [KAFKA_UNAVAILABLE]: <reason>; retrying in 2 s
+ * (attempt 3)", or "Kafka answers (waited 34 s)".
+ */
 export function describeWaitEvent(event: WaitEvent): string {
   if (event.kind === 'resumed') return `${THERE_AGAIN[event.for]} (waited ${formatDelay(event.waitedMs)})`;
   const next = event.retryInMs === undefined ? '' : `; retrying in ${formatDelay(event.retryInMs)}`;
-  return `${event.reason}${next} (attempt ${event.attempt})`;
+  return `waiting for ${event.for}${codeTag(event.code)}: ${event.reason}${next} (attempt ${event.attempt})`;
 }
 
 const THERE_AGAIN: Readonly<Record<Dependency, string>> = {

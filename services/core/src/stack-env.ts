@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The connection variables promised in contracts.md. Every service and test reads these names;
+ * The connection variables promised in docs/contracts.md. Every service and test reads these names;
  * `cdc stack env` prints them for the local stack.
  */
 export const STACK_ENV_DEFAULTS = {

@@ -12,8 +12,8 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { errorMessage } from './errors.ts';
 
-// The header names are a contract (contracts.md), so the W3C propagator is used whatever is
-// registered globally.
+// The header names are a contract (docs/contracts.md, Headers), so the W3C propagator is used
+// whatever is registered globally.
 const propagator = new W3CTraceContextPropagator();
 
 export interface RecordSpan {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from './error-codes.ts';
 import { CdcError } from './errors.ts';
 import { NeedsOperatorError } from './failure.ts';
 import { Readiness, type WaitEvent } from './readiness.ts';
-import { establishAll, retrying } from './waiting.ts';
+import { establishAll, retryAfterOf, retrying } from './waiting.ts';
 
 const fast = { minMs: 1, maxMs: 2 };
-const transient = (code: string, message: string) => new CdcError(code, message, { retriable: true });
+const transient = (code: ErrorCode, message: string) => new CdcError(code, message, { retriable: true });
 
 function context() {
   const events: WaitEvent[] = [];
@@ -77,7 +78,10 @@ describe('establishAll', () => {
     const { wait } = context();
     const denied = new NeedsOperatorError('KAFKA_REFUSED', 'not authorized', { fix: 'grant it' });
     await expect(
-      establishAll([{ dependency: 'kafka', establish: failing(transient('X', 'away'), denied).run }], wait),
+      establishAll(
+        [{ dependency: 'kafka', establish: failing(transient('KAFKA_UNAVAILABLE', 'away'), denied).run }],
+        wait,
+      ),
     ).rejects.toBe(denied);
 
     const stopped = context();
@@ -108,7 +112,7 @@ describe('retrying', () => {
 
   it('throws what retrying cannot cure, and gives up when told to', async () => {
     const { wait } = context();
-    const refused = new CdcError('REFUSED', 'refused', { retriable: false });
+    const refused = new CdcError('HTTP_TARGET_REFUSED', 'refused', { retriable: false });
     await expect(retrying(failing(refused).run, { ...wait, dependency: () => 'target' })).rejects.toBe(
       refused,
     );
@@ -117,7 +121,11 @@ describe('retrying', () => {
       operator,
     );
     let revoked = false;
-    const op = failing(transient('X', 'away'), transient('X', 'away'), transient('X', 'away'));
+    const op = failing(
+      transient('HTTP_TARGET_UNAVAILABLE', 'away'),
+      transient('HTTP_TARGET_UNAVAILABLE', 'away'),
+      transient('HTTP_TARGET_UNAVAILABLE', 'away'),
+    );
     const result = retrying(
       async () => {
         revoked = true;
@@ -131,5 +139,78 @@ describe('retrying', () => {
     );
     await expect(result).rejects.toThrow('the partition was revoked');
     expect(op.calls()).toBe(1);
+  });
+});
+
+describe('retrying after a Retry-After', () => {
+  const asked = (ms: number) =>
+    new CdcError('HTTP_TARGET_UNAVAILABLE', 'target answered 429', {
+      retriable: true,
+      details: { retryAfterMs: ms },
+    });
+
+  it('reads the longest hint anywhere in the error chain, and nothing else', () => {
+    const wrapped = new CdcError('SINK_WRITE_FAILED', 'outer', {
+      retriable: true,
+      details: { retryAfterMs: 200 },
+      cause: new AggregateError([asked(700), asked(50), new Error('no hint')]),
+    });
+    expect(retryAfterOf(wrapped)).toBe(700);
+    expect(retryAfterOf(asked(0))).toBe(0);
+    expect(retryAfterOf(transient('HTTP_TARGET_UNAVAILABLE', 'away'))).toBeUndefined();
+    expect(
+      retryAfterOf(new CdcError('HTTP_TARGET_REFUSED', 'x', { details: { retryAfterMs: '5' } })),
+    ).toBeUndefined();
+    expect(
+      retryAfterOf(new CdcError('HTTP_TARGET_REFUSED', 'x', { details: { retryAfterMs: -1 } })),
+    ).toBeUndefined();
+    expect(retryAfterOf(undefined)).toBeUndefined();
+  });
+
+  it('makes no attempt earlier than the failure asked, and reports that wait', async () => {
+    const { wait, events } = context(); // back-off of 1-2 ms: only the hint can hold the attempt back
+    const attempts: number[] = [];
+    let failedAt = 0;
+    await retrying(
+      async () => {
+        attempts.push(performance.now());
+        if (attempts.length === 1) {
+          failedAt = performance.now();
+          throw asked(300);
+        }
+      },
+      { ...wait, dependency: () => 'target' },
+    );
+    expect(attempts).toHaveLength(2);
+    // No tolerance needed: the wait is measured on the same monotonic clock and only ever longer.
+    expect((attempts[1] as number) - failedAt).toBeGreaterThanOrEqual(300);
+    expect(events[0]).toMatchObject({ kind: 'waiting', for: 'target', retryInMs: 300 });
+  });
+
+  it('still ends the wait when the service stops or the partition is revoked meanwhile', async () => {
+    const stopping = context();
+    const stopped = retrying(
+      async () => {
+        throw asked(60_000);
+      },
+      {
+        ...stopping.wait,
+        dependency: () => 'target',
+        onEvent: () => void setTimeout(() => stopping.controller.abort(new Error('stopping')), 50),
+      },
+    );
+    await expect(stopped).rejects.toThrow('stopping');
+
+    const revoking = context();
+    let revoked = false;
+    const attempts = failing(asked(60_000), asked(60_000));
+    const given = retrying(attempts.run, {
+      ...revoking.wait,
+      dependency: () => 'target',
+      onEvent: () => void setTimeout(() => (revoked = true), 50), // revoked while it waits
+      giveUp: () => (revoked ? 'the partition was revoked' : undefined),
+    });
+    await expect(given).rejects.toThrow('the partition was revoked');
+    expect(attempts.calls()).toBe(1);
   });
 });

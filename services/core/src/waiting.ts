@@ -1,5 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
-import { isTransient, needsOperator, reasonOf } from './failure.ts';
+import { errorChain } from './errors.ts';
+import type { ErrorCode } from './error-codes.ts';
+import { codeOf, isTransient, needsOperator, reasonOf } from './failure.ts';
 import type { Dependency, Readiness, WaitEvent } from './readiness.ts';
 
 /** Jittered exponential back-off between attempts (p-retry: factor 2, randomized by 1-2x). */
@@ -26,7 +28,7 @@ export interface Prerequisite {
 }
 
 // Failures that name what is missing, whichever step met them (a topic check that finds Kafka away).
-const DEPENDENCY_OF_CODE: Readonly<Record<string, Dependency>> = {
+const DEPENDENCY_OF_CODE: Readonly<Partial<Record<ErrorCode, Dependency>>> = {
   KAFKA_UNAVAILABLE: 'kafka',
   TOPIC_MISSING: 'topics',
   REGISTRY_UNREACHABLE: 'registry',
@@ -34,7 +36,7 @@ const DEPENDENCY_OF_CODE: Readonly<Record<string, Dependency>> = {
 
 export function dependencyOf(error: unknown, fallback: Dependency): Dependency {
   const code = (error as { code?: unknown } | null)?.code;
-  return (typeof code === 'string' && DEPENDENCY_OF_CODE[code]) || fallback;
+  return (typeof code === 'string' && DEPENDENCY_OF_CODE[code as ErrorCode]) || fallback;
 }
 
 class Unmet extends Error {
@@ -131,16 +133,58 @@ export async function retrying<T>(operation: () => Promise<T>, options: RetryOpt
       randomize: true,
       signal: options.signal,
       shouldRetry: ({ error }) => retryWhen(error),
-      onFailedAttempt: ({ error, retryDelay }) => {
+      // p-retry awaits this before its own delay of `retryDelay`: waiting the rest of a target's
+      // Retry-After here means no attempt comes earlier than the target asked.
+      onFailedAttempt: async ({ error, retryDelay }) => {
         if (!retryWhen(error)) return;
         const dependency = options.dependency(error);
         waitedFor.add(dependency);
-        waited(options, dependency, error, retryDelay);
+        const asked = retryAfterOf(error) ?? 0;
+        waited(options, dependency, error, Math.max(retryDelay, asked));
+        if (asked > retryDelay) await pause(asked - retryDelay, options);
       },
     },
   );
   for (const dependency of waitedFor) resolved(options, dependency);
   return result;
+}
+
+/**
+ * How long a failure asks to be left alone before the next attempt (a target's Retry-After), in
+ * ms, read from `details.retryAfterMs` of any error in its chain; the longest wins.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  let longest: number | undefined;
+  for (const { details } of errorChain(error)) {
+    const ms = (details as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) longest = Math.max(longest ?? 0, ms);
+  }
+  return longest;
+}
+
+// Checked this often during a long pause, so that a revoked partition does not sit out a whole
+// Retry-After before it lets go.
+const GIVE_UP_CHECK_MS = 1000;
+
+/**
+ * Waits `ms`, or less when the signal aborts or `giveUp` has a reason: it never rejects, so that
+ * p-retry's own checks after the callback say why the wait ended.
+ */
+async function pause(ms: number, options: Pick<RetryOptions, 'signal' | 'giveUp'>): Promise<void> {
+  const until = performance.now() + ms;
+  while (!options.signal.aborted && options.giveUp?.() === undefined) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(Math.ceil(left), GIVE_UP_CHECK_MS));
+      options.signal.addEventListener('abort', done, { once: true });
+    });
+  }
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -159,9 +203,9 @@ export function waited(
   error: unknown,
   retryInMs: number | undefined,
 ): void {
-  const reason = reasonOf(error);
-  const attempt = context.readiness.wait(dependency, reason);
-  context.onEvent?.({ kind: 'waiting', for: dependency, reason, attempt, retryInMs });
+  const attempt = context.readiness.wait(dependency, error);
+  const [code, reason] = [codeOf(error), reasonOf(error)];
+  context.onEvent?.({ kind: 'waiting', for: dependency, code, reason, attempt, retryInMs });
 }
 
 /** `dependency` is there: reports its return if it was waited for. */

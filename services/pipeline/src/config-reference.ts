@@ -110,7 +110,7 @@ export function referenceText(): string {
     `\`# yaml-language-server: $schema=../${JSON_SCHEMA_FILE}\`).`,
     '',
     'Addresses left out come from the stack variables (`KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`,',
-    '`REDIS_URL`, `CDC_PG_URL`; see contracts.md), so a file for the local stack names none.',
+    '`REDIS_URL`, `CDC_PG_URL`; see docs/contracts.md), so a file for the local stack names none.',
     '`[]` marks an item of a list; a path listed twice shows the settings of each kind of item.',
     '',
     '| setting | type | default | meaning |',

@@ -32,12 +32,38 @@ const validator = (rules: unknown[], extra: Record<string, unknown> = {}) => ({
 });
 
 describe('pipeline configuration', () => {
-  it('accepts the shipped pipelines', async () => {
-    const demo = await loadPipelineConfig(repo('connectors/health-care.yaml'), {});
+  it('accepts the shipped pipelines, written in the current spelling', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: string) => warnings.push(warning);
+    const demo = await loadPipelineConfig(repo('connectors/health-care.yaml'), {}, { onWarning });
     expect(demo.processors.map((p) => p.name)).toContain('transform-patients');
     expect(findProcessor(demo, 'validate-appointments').delivery).toBe('exactly_once');
-    const example = await loadPipelineConfig(repo('connectors/example.yaml'), {});
+    const example = await loadPipelineConfig(repo('connectors/example.yaml'), {}, { onWarning });
     expect(example.processors).toEqual([]);
+    expect(example.source?.heartbeat.interval_ms).toBe(10_000);
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads the old camelCase keys of the source with a warning naming the file and line', async () => {
+    const file = join(dir, 'old-spelling.yaml');
+    writeFileSync(file, 'source:\n  snapshot:\n    chunkRows: 500\n  heartbeat:\n    intervalMs: 0\n');
+    const warnings: string[] = [];
+    const config = await loadPipelineConfig(file, {}, { onWarning: (warning) => warnings.push(warning) });
+    expect(config.source?.snapshot.chunk_rows).toBe(500);
+    expect(config.source?.heartbeat.interval_ms).toBe(0);
+    expect(warnings).toEqual([
+      `${file}:3: source.snapshot.chunkRows is deprecated: write source.snapshot.chunk_rows; the old spelling goes in the next release`,
+      `${file}:5: source.heartbeat.intervalMs is deprecated: write source.heartbeat.interval_ms; the old spelling goes in the next release`,
+    ]);
+    writeFileSync(file, 'source:\n  heartbeat:\n    intervalMs: 50\n    interval_ms: 0\n');
+    await expect(loadPipelineConfig(file, {}, { onWarning: () => {} })).rejects.toThrow(
+      `invalid pipeline configuration in ${file}:\n  source.heartbeat.intervalMs (line 3): set twice, as ` +
+        'intervalMs and as interval_ms; keep only source.heartbeat.interval_ms (intervalMs is its old spelling)',
+    );
+    writeFileSync(file, 'source:\n  snapshot:\n    chunkRows: 0\n');
+    await expect(loadPipelineConfig(file, {}, { onWarning: () => {} })).rejects.toThrow(
+      `invalid pipeline configuration in ${file}:\n  source.snapshot.chunkRows (line 3): must be at least 1`,
+    );
   });
 
   it('takes addresses from the stack variables and says so when they are wrong', () => {

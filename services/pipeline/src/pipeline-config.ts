@@ -3,8 +3,12 @@ import { z } from 'zod';
 import {
   CdcError,
   MAPPING_ERROR,
+  applyRenamedSettings,
   brokersSetting,
+  printConfigWarning,
+  serviceNameSetting,
   settingsSection,
+  topicNameSetting,
   STACK_ENV_DEFAULTS,
   describeIssues,
   readYamlFile,
@@ -13,14 +17,17 @@ import {
   type ConfigPath,
 } from '@cdc/core';
 import { rulesSchema, stepsSchema } from '@cdc/processor';
-import { sinkSchema } from '@cdc/sinks';
-import { sourceConfigSchema, topicName, withSourceEnvFallbacks } from '@cdc/source-postgres';
+import { redactSinkConfig, sinkSchema } from '@cdc/sinks';
+import {
+  RENAMED_SOURCE_SETTINGS,
+  sourceConfigSchema,
+  topicName,
+  withSourceEnvFallbacks,
+} from '@cdc/source-postgres';
 
 type Env = Record<string, string | undefined>;
 
-const topic = z
-  .string({ error: 'must be a Kafka topic name' })
-  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be 1 to 249 of a-z A-Z 0-9 . _ - (a Kafka topic name)');
+const topic = topicNameSetting;
 
 /**
  * Exactly-once is the default: on the demo pipeline it cost less than a third of the
@@ -29,13 +36,9 @@ const topic = z
 export const DEFAULT_DELIVERY = 'exactly_once';
 
 const processorCommon = {
-  name: z
-    .string({ error: 'must be a name' })
-    .regex(
-      /^[a-z0-9][a-z0-9._-]{0,99}$/,
-      'must be 1 to 100 of a-z 0-9 . _ - starting with a letter or digit (it names the consumer group)',
-    )
-    .describe('Unique name of the processor: its consumer group, its spans and its dead letters say it'),
+  name: serviceNameSetting.describe(
+    'Unique name of the processor: its consumer group, its spans and its dead letters say it',
+  ),
   input: topic.describe('Topic to read, e.g. cdc.public.patients'),
   output: topic.describe(
     'Topic to write, e.g. cdc.public.patients.valid; created with the input partition count',
@@ -263,7 +266,14 @@ function withEnvFallbacks(input: Record<string, unknown>, env: Env) {
 export interface ParseOptions {
   readonly file?: string;
   readonly lineOf?: (path: ConfigPath) => number | undefined;
+  /** Told each warning (a setting under its old spelling); default: printed on stderr, once. */
+  readonly onWarning?: (warning: string) => void;
 }
+
+const RENAMED_SETTINGS = RENAMED_SOURCE_SETTINGS.map((rename) => ({
+  ...rename,
+  in: ['source', ...rename.in],
+}));
 
 /** Validates a whole pipeline configuration; every problem is listed with its path and a hint. */
 export function parsePipelineConfig(
@@ -281,20 +291,29 @@ export function parsePipelineConfig(
       },
     );
   }
-  const { value, fromEnv } = withEnvFallbacks(input ?? {}, env);
+  const renamed = applyRenamedSettings(input ?? {}, RENAMED_SETTINGS, options);
+  for (const warning of renamed.warnings) (options.onWarning ?? printConfigWarning)(warning);
+  const { value, fromEnv } = withEnvFallbacks(renamed.value as Record<string, unknown>, env);
   const parsed = pipelineSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const problems = describeIssues(parsed.error.issues, pipelineSchema, {
-    ...(options.lineOf ? { lineOf: options.lineOf } : {}),
-    envOf: (path) =>
-      fromEnv.get(
-        path
-          .slice(0, path[0] === 'source' ? 3 : 2)
-          .map(String)
-          .join('.')
-          .replace(/\.\d+$/u, ''),
-      ),
-  });
+  if (parsed.success && renamed.problems.length === 0) return parsed.data;
+  const issues = (parsed.error?.issues ?? []).map((issue) => ({
+    ...issue,
+    path: [...renamed.writtenAt(issue.path)],
+  }));
+  const problems = [
+    ...renamed.problems,
+    ...describeIssues(issues, pipelineSchema, {
+      ...(options.lineOf ? { lineOf: options.lineOf } : {}),
+      envOf: (path) =>
+        fromEnv.get(
+          path
+            .slice(0, path[0] === 'source' ? 3 : 2)
+            .map(String)
+            .join('.')
+            .replace(/\.\d+$/u, ''),
+        ),
+    }),
+  ];
   throw new CdcError(
     'INVALID_CONFIG',
     `invalid pipeline configuration${where}:\n  ${problems.join('\n  ')}`,
@@ -306,9 +325,13 @@ export function parsePipelineConfig(
 }
 
 /** Reads and validates a pipeline YAML file (connectors/*.yaml). */
-export async function loadPipelineConfig(file: string, env: Env = process.env): Promise<PipelineConfig> {
+export async function loadPipelineConfig(
+  file: string,
+  env: Env = process.env,
+  options: Pick<ParseOptions, 'onWarning'> = {},
+): Promise<PipelineConfig> {
   const yaml = await readYamlFile(file);
-  return parsePipelineConfig(yaml.root, env, { file: yaml.path, lineOf: yaml.lineOf });
+  return parsePipelineConfig(yaml.root, env, { ...options, file: yaml.path, lineOf: yaml.lineOf });
 }
 
 /** The processor of that name, or an error listing the names there are. */
@@ -380,11 +403,11 @@ export function connectionsOf(config: PipelineConfig) {
     brokers: config.kafka.brokers,
     registryUrl: config.registry.url,
     redisUrl: config.redis.url,
-    mongoUrl: config.mongo.url,
+    targets: { redis: config.redis.url, mongo: config.mongo.url },
   };
 }
 
-/** The configuration as YAML, safe to log: passwords in URLs are hidden. */
+/** The configuration as YAML, safe to log: passwords in URLs and every sink kind's secrets are hidden. */
 export function describePipelineConfig(config: PipelineConfig): string {
   return stringify(
     {
@@ -401,7 +424,7 @@ export function describePipelineConfig(config: PipelineConfig): string {
       registry: { url: redactUrl(config.registry.url) },
       redis: { url: redactUrl(config.redis.url) },
       mongo: { url: redactUrl(config.mongo.url) },
-      sinks: config.sinks.map((sink) => (sink.url ? { ...sink, url: redactUrl(sink.url) } : sink)),
+      sinks: config.sinks.map(redactSinkConfig),
     },
     (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
   );

@@ -7,6 +7,8 @@ import {
   networkProblem,
   serveService,
   type ServeOptions,
+  type ErrorCode,
+  type FailureCounts,
   type Phase,
   type Waiting,
 } from '@cdc/core';
@@ -58,8 +60,10 @@ export interface ProcessorStatus {
   /** starting (waiting for what `waiting` lists), running, stopping, stopped, failed. */
   readonly phase: Phase;
   readonly notReady: string | undefined;
-  /** What it waits for: its input topic, Kafka, the registry, Redis; with since when. */
+  /** What it waits for: its input topic, Kafka, the registry, Redis; with since when and the error code. */
   readonly waiting: readonly Waiting[];
+  /** Failed attempts since the start, by error code (docs/error-codes.md). */
+  readonly failuresByCode: FailureCounts;
   readonly counters: ProcessorCounters;
   readonly lastError: string | undefined;
 }
@@ -99,7 +103,7 @@ function enrichmentRedis(url: string): { client: Redis; explain: (error: unknown
   return {
     client,
     explain: (error) => {
-      if ((error as { code?: unknown } | null)?.code !== 'ENRICH_LOOKUP') return error;
+      if ((error as { code?: ErrorCode } | null)?.code !== 'ENRICH_LOOKUP') return error;
       const network = networkProblem(connectionError) ?? networkProblem(error);
       if (!network) return error;
       return new CdcError('REDIS_UNAVAILABLE', `${name} is unreachable: ${network}`, {
@@ -145,6 +149,7 @@ export async function runProcessor(
     phase: runtime.status.phase,
     notReady: runtime.status.notReady,
     waiting: runtime.status.waiting,
+    failuresByCode: runtime.status.failuresByCode,
     counters: { ...runtime.counters },
     lastError: runtime.status.lastError,
   });

@@ -13,8 +13,8 @@ import {
 import { isolate, readTopic, topicSize, waitFor, headerText } from '@cdc/testkit';
 import { runProcessor } from '../src/index.ts';
 
-// One trace follows a row from the WAL through a processor (contracts.md, tracing): the real
-// source and a validator in one process, with an SDK recording both.
+// One trace follows a row from the WAL through a processor (docs/contracts.md, Headers): the
+// real source and a validator in one process, with an SDK recording both.
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });

@@ -1,3 +1,5 @@
+export { ALL_SINK_KINDS, SINK_KINDS } from './kinds.ts';
+export { cleanSinkNamespaces } from './namespaces.ts';
 export { MongoSink, createMongoSink, mongoSinkSchema } from './mongo/index.ts';
 export {
   RedisSink,
@@ -8,12 +10,18 @@ export {
   unnamedKeyFieldsReason,
 } from './redis/index.ts';
 export {
+  SINK_KIND_NAMES,
   createSink,
+  redactSinkConfig,
   runSink,
+  sinkKind,
   sinkSchema,
   type RunSinkOptions,
   type SinkConfig,
   type SinkConnections,
   type SinkHandle,
+  type SinkKindName,
   type SinkStatus,
 } from './service.ts';
+export { parseSinkEntry, sinkEntry } from './shared-settings.ts';
+export type { SecretPath, SinkContext, SinkKind, SinkNamespace, TargetSection } from './sink-kind.ts';

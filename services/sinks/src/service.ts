@@ -1,70 +1,98 @@
 import { z } from 'zod';
 import {
+  CdcError,
   SHARED_SETTINGS,
   SinkRuntime,
+  redactSecret,
+  redactUrl,
   serveService,
   type ServeOptions,
+  type FailureCounts,
   type Phase,
   type Sink,
   type SinkMetrics,
   type SinkRuntimeEvent,
   type Waiting,
 } from '@cdc/core';
-import { createMongoSink, mongoSinkSchema } from './mongo/index.ts';
-import { createRedisSink, redisSinkSchema } from './redis/index.ts';
+import { ALL_SINK_KINDS, SINK_KINDS } from './kinds.ts';
+import { runtimeSettings } from './shared-settings.ts';
+import type { SinkKind, TargetSection } from './sink-kind.ts';
 
-/** Settings of the runtime around any sink: how fast and how patiently it writes. */
-const runtimeShape = {
-  rate_limit: z
-    .strictObject({
-      writes_per_second: z
-        .number()
-        .positive('must be more than 0')
-        .describe('At most this many batch writes per second (for targets with quotas)'),
-    })
-    .optional()
-    .describe('Limits the write rate; default: unlimited'),
-  retry: z
-    .strictObject({
-      min_ms: z.int().min(10).max(60_000).default(200).describe('First back-off after a retriable failure'),
-      max_ms: z.int().min(100).max(600_000).default(10_000).describe('Longest back-off between attempts'),
-    })
-    .prefault({})
-    .describe('Back-off (exponential with jitter) while the target is unreachable; retried until it answers'),
+// Mapped over a type parameter, so that the tuple of kinds becomes a tuple of their entries.
+type EntriesOf<K extends readonly { readonly entry: z.ZodObject }[]> = {
+  -readonly [I in keyof K]: K[I]['entry'];
 };
+const entries = SINK_KINDS.map((kind) => kind.entry) as unknown as EntriesOf<typeof SINK_KINDS>;
+
+/** The `kind:` values there are, in the registry's order (kinds.ts). */
+export const SINK_KIND_NAMES: readonly SinkKindName[] = SINK_KINDS.map((kind) => kind.kind);
+export type SinkKindName = (typeof SINK_KINDS)[number]['kind'];
 
 /** One sink of the pipeline file (sinks: in connectors/*.yaml), by kind. */
 export const sinkSchema = z
-  .discriminatedUnion('kind', [redisSinkSchema.extend(runtimeShape), mongoSinkSchema.extend(runtimeShape)], {
-    error: (issue) =>
-      issue.code === 'invalid_union' ? 'kind must be redis or mongodb' : 'must be a mapping of settings',
+  .discriminatedUnion('kind', entries, {
+    error: (issue): string =>
+      issue.code === 'invalid_union'
+        ? `kind must be one of ${SINK_KIND_NAMES.join(', ')}`
+        : 'must be a mapping of settings',
   })
   .describe('A sink: writes the change events of its topics to a target, idempotently and never backwards');
 
 export type SinkConfig = z.output<typeof sinkSchema>;
 
+/** The registry's entry of a kind. */
+export function sinkKind(kind: SinkKindName): SinkKind {
+  const found = ALL_SINK_KINDS.find((k) => k.kind === kind);
+  if (!found) {
+    throw new CdcError('INVALID_CONFIG', `unknown sink kind '${kind}'`, {
+      fix: `use one of ${SINK_KIND_NAMES.join(', ')}`,
+    });
+  }
+  return found;
+}
+
 export interface SinkConnections {
   readonly brokers: readonly string[];
   readonly registryUrl: string;
-  readonly redisUrl: string;
-  readonly mongoUrl: string;
+  /** The pipeline file's connection sections a kind's target address falls back to. */
+  readonly targets: Readonly<Record<TargetSection, string>>;
 }
 
 /**
- * The sink a config describes; addresses left out come from the connections. `path` is where the
- * pipeline file declares it (`sinks[0]`), so that messages name the setting its address comes from.
+ * The sink a config describes; a kind's address left out comes from its connection section.
+ * `path` is where the pipeline file declares it (`sinks[0]`), so that messages name the setting
+ * its address comes from.
  */
 export function createSink(config: SinkConfig, connections: SinkConnections, path?: string): Sink {
-  const own = path ? `${path}.url` : `the url of sink ${config.name}`;
-  switch (config.kind) {
-    case 'redis':
-      return createRedisSink(
-        { ...config, url: config.url ?? connections.redisUrl },
-        { setting: config.url ? own : SHARED_SETTINGS.redis },
-      );
-    case 'mongodb':
-      return createMongoSink({ ...config, url: config.url ?? connections.mongoUrl });
+  const kind = sinkKind(config.kind);
+  const own = (config as { url?: string }).url;
+  const where = path ?? `sink ${config.name}`;
+  const section = kind.defaultTarget;
+  return kind.create(config, {
+    url: own ?? (section ? connections.targets[section] : undefined),
+    urlSetting: own !== undefined || !section ? `${where}.url` : SHARED_SETTINGS[section],
+    path: where,
+  });
+}
+
+/** The entry with its kind's secret settings hidden, for printing. */
+export function redactSinkConfig(config: SinkConfig): Record<string, unknown> {
+  const redacted: Record<string, unknown> = { ...config };
+  for (const secret of sinkKind(config.kind).secrets) {
+    redacted[secret.path[0]!] = hideAt(redacted[secret.path[0]!], secret.path.slice(1), secret.form);
   }
+  return redacted;
+}
+
+function hideAt(value: unknown, rest: readonly string[], form: 'url' | 'secret'): unknown {
+  if (value === undefined || value === null) return value;
+  if (rest.length > 0) {
+    if (typeof value !== 'object') return value;
+    const inner = value as Record<string, unknown>;
+    return { ...inner, [rest[0]!]: hideAt(inner[rest[0]!], rest.slice(1), form) };
+  }
+  if (form === 'url') return typeof value === 'string' ? redactUrl(value) : value;
+  return redactSecret(value as Parameters<typeof redactSecret>[0]);
 }
 
 /** healthPort, onHealthServer and signal (stops it also while it still waits to start): ServeOptions. */
@@ -84,6 +112,8 @@ export interface SinkStatus {
   readonly notReady: string | undefined;
   /** What the sink waits for: its topics, its target, the registry, Kafka; with since when. */
   readonly waiting: readonly Waiting[];
+  /** Failed attempts since the start, by error code (docs/error-codes.md). */
+  readonly failuresByCode: FailureCounts;
   readonly metrics: SinkMetrics;
 }
 
@@ -109,14 +139,13 @@ export async function runSink(
     topics: config.topics,
     brokers: connections.brokers,
     registryUrl: connections.registryUrl,
-    retry: { minMs: config.retry.min_ms, maxMs: config.retry.max_ms },
-    ...(config.rate_limit ? { writesPerSecond: config.rate_limit.writes_per_second } : {}),
+    ...runtimeSettings(config),
     ...(options.groupId ? { groupId: options.groupId } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const status = (): SinkStatus => {
     const metrics = runtime.metrics();
-    const { phase, notReady, waiting } = metrics.readiness;
+    const { phase, notReady, waiting, failuresByCode } = metrics.readiness;
     return {
       name: config.name,
       kind: config.kind,
@@ -128,6 +157,7 @@ export async function runSink(
           ? `the target is failing (circuit open): ${metrics.lastError ?? 'unknown error'}`
           : undefined),
       waiting,
+      failuresByCode,
       metrics,
     };
   };

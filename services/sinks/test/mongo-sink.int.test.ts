@@ -70,7 +70,7 @@ async function make(options: SinkOptionsUnderTest = {}, extra: Omit<MongoSinkOpt
   return { ...handle, target };
 }
 
-sinkConformance('mongodb', { make: (options) => make(options) });
+sinkConformance('mongodb', undefined, { make: (options) => make(options) });
 
 function truncate(lsn: bigint): SinkEvent {
   return {

@@ -91,8 +91,8 @@ function target(format: 'hash' | 'json'): SinkUnderTest {
   };
 }
 
-sinkConformance('redis hash', target('hash'));
-sinkConformance('redis json', target('json'));
+sinkConformance('redis', 'hash', target('hash'));
+sinkConformance('redis', 'json', target('json'));
 
 /** A client that counts round trips: each pipeline is one, each lone command one. */
 function countingClient(): { redis: Redis; roundTrips: () => number } {

@@ -64,9 +64,19 @@ describe('a sink started before its topic exists and while Redis is down', () =>
     expect(waiting).toContain('is unreachable: connection refused');
     const status = await health(port, '/status');
     expect(status.body).toMatchObject({ phase: 'starting', notReady: waiting });
-    expect((status.body.waiting as { for: string }[]).map((w) => w.for).sort()).toEqual(['target', 'topics']);
+    // Each wait with its error code, and the failed attempts counted by code.
+    const waits = status.body.waiting as { for: string; code: string }[];
+    expect(waits.map((w) => `${w.for} ${w.code}`).sort()).toEqual([
+      'target REDIS_UNAVAILABLE',
+      'topics TOPIC_MISSING',
+    ]);
+    const failures = status.body.failuresByCode as Record<string, number>;
+    expect(Object.keys(failures).sort()).toEqual(['REDIS_UNAVAILABLE', 'TOPIC_MISSING']);
     await sink.printed('(attempt 3)');
-    expect(sink.output()).toMatch(/is unreachable: connection refused; retrying in [\d.]+ s \(attempt \d+\)/);
+    expect(sink.output()).toMatch(
+      /waiting for target \[REDIS_UNAVAILABLE\]: Redis .* is unreachable: connection refused; retrying in [\d.]+ s \(attempt \d+\)/,
+    );
+    expect(sink.output()).toMatch(/waiting for topics \[TOPIC_MISSING\]: waiting for topic /);
     expect(sink.output()).not.toMatch(/maxRetriesPerRequest|does not host this topic-partition/);
 
     // The topic appears (the source starts) and receives rows: the sink still waits for Redis.
@@ -100,11 +110,10 @@ describe('a sink started before its topic exists and while Redis is down', () =>
     expect(await topicSize(iso.env, `${topic}.dlq`)).toBe(0);
     expect(sink.child.pid).toBe(pid);
     expect(sink.child.exitCode).toBeNull();
-    expect((await health(port, '/status')).body).toMatchObject({
-      phase: 'running',
-      notReady: null,
-      waiting: [],
-    });
+    const running = (await health(port, '/status')).body;
+    expect(running).toMatchObject({ phase: 'running', notReady: null, waiting: [] });
+    // The counts stay, as a record of what was waited out: at least three attempts on Redis.
+    expect((running.failuresByCode as Record<string, number>).REDIS_UNAVAILABLE).toBeGreaterThanOrEqual(3);
 
     expect(await sink.stop()).toBe(0);
     expect(sink.output()).toContain(`stopped: ${ROWS} written`);

@@ -9,7 +9,7 @@ import { describeConfig, loadSourceConfig, parseSourceConfig, sourceConfigSchema
 /** The problems of a rejected configuration, one `<path>: <problem>` line each. */
 function problemsOf(input: unknown, env: Record<string, string> = {}): string[] {
   try {
-    parseSourceConfig(input, env);
+    parseSourceConfig(input, env, { onWarning: () => {} });
   } catch (error) {
     expect(error).toBeInstanceOf(CdcError);
     const cdc = error as CdcError;
@@ -30,8 +30,8 @@ describe('parseSourceConfig', () => {
       publication: 'cdc_pub',
       slot: 'cdc_slot',
       envelope: 'cdc',
-      snapshot: { mode: 'initial', chunkRows: 10_000 },
-      heartbeat: { intervalMs: 10_000 },
+      snapshot: { mode: 'initial', chunk_rows: 10_000 },
+      heartbeat: { interval_ms: 10_000 },
       keyless: { allow: [], key_columns: {} },
       kafka: { brokers: ['127.0.0.1:59092'] },
       registry: { url: 'http://127.0.0.1:58081/apis/ccompat/v7' },
@@ -87,8 +87,8 @@ describe('parseSourceConfig', () => {
         tables: [],
         slot: 'My-Slot',
         publication: '',
-        snapshot: { mode: 'sometimes', chunkRows: 0 },
-        heartbeat: { intervalMs: 50 },
+        snapshot: { mode: 'sometimes', chunk_rows: 0 },
+        heartbeat: { interval_ms: 50 },
         keyless: { allow: ['patients'] },
         kafka: { brokers: 'k1:9092,k2' },
         registry: { url: 'ftp://registry' },
@@ -101,8 +101,8 @@ describe('parseSourceConfig', () => {
       'source.publication: Too small: expected string to have >=1 characters',
       'source.slot: must be 1 to 63 lower-case letters, digits or underscores (PostgreSQL allows no others)',
       'source.snapshot.mode: must be one of initial, never, initial_only, when_needed',
-      'source.snapshot.chunkRows: must be at least 1',
-      'source.heartbeat.intervalMs: must be 0 (off) or 100 to 3600000',
+      'source.snapshot.chunk_rows: must be at least 1',
+      'source.heartbeat.interval_ms: must be 0 (off) or 100 to 3600000',
       "source.keyless.allow[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
       'source.kafka.brokers[1]: must be host:port such as 127.0.0.1:59092',
       'source.registry.url: must be a http: or https: URL such as http://127.0.0.1:58081/apis/ccompat/v7',
@@ -115,14 +115,14 @@ describe('parseSourceConfig', () => {
       problemsOf({
         tables: 'some',
         snapshot: 3,
-        heartbeat: { intervalMs: 1.5 },
+        heartbeat: { interval_ms: 1.5 },
         slots: 'x',
         keyless: { alow: [] },
       }),
     ).toEqual([
       "source.tables: must be 'all' or a non-empty list of 'schema.table' names",
       'source.snapshot: must be a mapping of settings',
-      'source.heartbeat.intervalMs: must be a whole number of milliseconds',
+      'source.heartbeat.interval_ms: must be a whole number of milliseconds',
       'source.keyless.alow: unknown setting; known here: allow, key_columns',
       'source.slots: unknown setting; known here: name, database, tables, publication, slot, envelope, snapshot, heartbeat, keyless, kafka, registry',
     ]);
@@ -130,8 +130,8 @@ describe('parseSourceConfig', () => {
       "source.tables[0]: must be 'schema.table' such as public.patients (names as in the catalog)",
       'source.tables[1]: schema and table names are at most 63 bytes in PostgreSQL',
     ]);
-    expect(problemsOf({ snapshot: { chunkRows: 2_000_000 } })).toEqual([
-      'source.snapshot.chunkRows: must be at most 1000000',
+    expect(problemsOf({ snapshot: { chunk_rows: 2_000_000 } })).toEqual([
+      'source.snapshot.chunk_rows: must be at most 1000000',
     ]);
   });
 
@@ -264,7 +264,7 @@ describe('loadSourceConfig', () => {
       name: 'shop',
       tables: ['public.orders', 'public.items'],
       slot: 'shop_slot',
-      snapshot: { mode: 'never', chunkRows: 10_000 },
+      snapshot: { mode: 'never', chunk_rows: 10_000 },
     });
   });
 
@@ -297,15 +297,75 @@ describe('loadSourceConfig', () => {
   it('names the file and the line of each bad value', async () => {
     const path = await file(
       'bad.yaml',
-      'source:\n  name: shop\n  snapshot:\n    chunkRows: -1\n  colour: red\n',
+      'source:\n  name: shop\n  snapshot:\n    chunk_rows: -1\n  colour: red\n',
     );
     const error = await failure(path);
     expect(error.message).toBe(
       `invalid source configuration in the source: section of ${path}:\n` +
-        '  source.snapshot.chunkRows (line 4): must be at least 1\n' +
+        '  source.snapshot.chunk_rows (line 4): must be at least 1\n' +
         '  source.colour (line 5): unknown setting; known here: name, database, tables, publication, slot, envelope, snapshot, heartbeat, keyless, kafka, registry',
     );
     expect(error.fix).toBe(`correct the settings listed above in ${path}`);
     expect(error.details.file).toBe(path);
+  });
+});
+
+describe('the old camelCase spellings, read until the next release', () => {
+  function parseCollecting(input: unknown) {
+    const warnings: string[] = [];
+    const config = parseSourceConfig(input, {}, { onWarning: (warning) => warnings.push(warning) });
+    return { config, warnings };
+  }
+
+  it('reads chunk_rows and interval_ms without a warning', () => {
+    const { config, warnings } = parseCollecting({
+      snapshot: { chunk_rows: 500 },
+      heartbeat: { interval_ms: 0 },
+    });
+    expect([config.snapshot.chunk_rows, config.heartbeat.interval_ms]).toEqual([500, 0]);
+    expect(warnings).toEqual([]);
+    expect(describeConfig(config)).toContain('chunk_rows: 500');
+  });
+
+  it('reads chunkRows and intervalMs as the new keys, saying what to write instead', () => {
+    const input = { snapshot: { mode: 'never', chunkRows: 500 }, heartbeat: { intervalMs: 0 } };
+    const { config, warnings } = parseCollecting(input);
+    expect(config.snapshot).toEqual({ mode: 'never', chunk_rows: 500 });
+    expect(config.heartbeat).toEqual({ interval_ms: 0 });
+    expect(warnings).toEqual([
+      'source.snapshot.chunkRows is deprecated: write source.snapshot.chunk_rows; the old spelling goes in the next release',
+      'source.heartbeat.intervalMs is deprecated: write source.heartbeat.interval_ms; the old spelling goes in the next release',
+    ]);
+    expect(input.snapshot).toEqual({ mode: 'never', chunkRows: 500 });
+  });
+
+  it('refuses a setting written both ways', () => {
+    expect(
+      problemsOf({ snapshot: { chunkRows: 500, chunk_rows: 600 }, heartbeat: { intervalMs: 50 } }),
+    ).toEqual([
+      'source.snapshot.chunkRows: set twice, as chunkRows and as chunk_rows; keep only source.snapshot.chunk_rows (chunkRows is its old spelling)',
+      'source.heartbeat.intervalMs: must be 0 (off) or 100 to 3600000',
+    ]);
+  });
+
+  it('names the file and line of an old spelling, in its warning and in its problems', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cdc-config-'));
+    try {
+      const path = join(dir, 'old.yaml');
+      await writeFile(path, 'source:\n  snapshot:\n    chunkRows: 500\n  heartbeat:\n    intervalMs: 50\n');
+      const warnings: string[] = [];
+      const error: unknown = await loadSourceConfig(path, {}, { onWarning: (w) => warnings.push(w) }).catch(
+        (e: unknown) => e,
+      );
+      expect((error as CdcError).details.problems).toEqual([
+        'source.heartbeat.intervalMs (line 5): must be 0 (off) or 100 to 3600000',
+      ]);
+      expect(warnings).toEqual([
+        `${path}:3: source.snapshot.chunkRows is deprecated: write source.snapshot.chunk_rows; the old spelling goes in the next release`,
+        `${path}:5: source.heartbeat.intervalMs is deprecated: write source.heartbeat.interval_ms; the old spelling goes in the next release`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import {
   CdcError,
   MAPPING_ERROR,
+  applyRenamedSettings,
   brokersSetting,
+  printConfigWarning,
   settingsSection,
   STACK_ENV_DEFAULTS,
   describeIssues,
@@ -12,12 +14,13 @@ import {
   redactUrl,
   stackEnvSchema,
   type ConfigPath,
+  type RenamedSetting,
 } from '@cdc/core';
 
 type Env = Record<string, string | undefined>;
 
 /**
- * Settings whose default comes from the stack's connection variables (contracts.md), so that a
+ * Settings whose default comes from the stack's connection variables (docs/contracts.md), so that a
  * pipeline file needs no addresses on the local stack. Declared once: used to fill defaults, to
  * describe the fields and to say where a bad value came from.
  */
@@ -102,7 +105,7 @@ const fields = z.strictObject(
           'initial: snapshot once, then stream; never: stream only; initial_only: snapshot and stop; ' +
             'when_needed: snapshot again whenever the slot is missing or lost',
         ),
-      chunkRows: z
+      chunk_rows: z
         .int('must be a whole number')
         .min(1, 'must be at least 1')
         .max(1_000_000, 'must be at most 1000000')
@@ -110,7 +113,7 @@ const fields = z.strictObject(
         .describe('Rows read per snapshot query'),
     }),
     heartbeat: settingsSection('Heartbeats', {
-      intervalMs: z
+      interval_ms: z
         .int('must be a whole number of milliseconds')
         .refine((ms) => ms === 0 || (ms >= 100 && ms <= 3_600_000), 'must be 0 (off) or 100 to 3600000')
         .default(10_000)
@@ -226,25 +229,56 @@ export const sourceConfigSchema = fields.transform((config, ctx) => {
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>;
 
-interface Origin {
+/**
+ * The keys that were camelCase before every setting of the pipeline file was snake_case (paths
+ * inside the source: section). The old spellings still read, with a warning, until the next release.
+ */
+export const RENAMED_SOURCE_SETTINGS: readonly RenamedSetting[] = [
+  { in: ['snapshot'], from: 'chunkRows', to: 'chunk_rows' },
+  { in: ['heartbeat'], from: 'intervalMs', to: 'interval_ms' },
+];
+
+export interface SourceParseOptions {
+  /** Told each warning (an old spelling); default: printed on stderr, once per process. */
+  readonly onWarning?: (warning: string) => void;
+}
+
+interface Origin extends SourceParseOptions {
   file?: string;
   lineOf?: (path: ConfigPath) => number | undefined;
 }
 
 /** Parses and validates a source configuration; missing addresses come from the stack variables. */
-export function parseSourceConfig(input: unknown, env: Env = process.env): SourceConfig {
-  return parseFrom(input ?? {}, env, {});
+export function parseSourceConfig(
+  input: unknown,
+  env: Env = process.env,
+  options: SourceParseOptions = {},
+): SourceConfig {
+  return parseFrom(input ?? {}, env, options);
 }
 
 function parseFrom(input: unknown, env: Env, origin: Origin): SourceConfig {
-  const { value, fromEnv } = withSourceEnvFallbacks(input, env);
-  const parsed = sourceConfigSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const problems = describeIssues(parsed.error.issues, sourceConfigSchema, {
+  const renamed = applyRenamedSettings(input, RENAMED_SOURCE_SETTINGS, {
     prefix: ['source'],
+    ...(origin.file ? { file: origin.file } : {}),
     ...(origin.lineOf ? { lineOf: origin.lineOf } : {}),
-    envOf: (path) => fromEnv.get(formatConfigPath(path.slice(0, 2))),
   });
+  for (const warning of renamed.warnings) (origin.onWarning ?? printConfigWarning)(warning);
+  const { value, fromEnv } = withSourceEnvFallbacks(renamed.value, env);
+  const parsed = sourceConfigSchema.safeParse(value);
+  if (parsed.success && renamed.problems.length === 0) return parsed.data;
+  const issues = (parsed.error?.issues ?? []).map((issue) => ({
+    ...issue,
+    path: [...renamed.writtenAt(issue.path)],
+  }));
+  const problems = [
+    ...renamed.problems,
+    ...describeIssues(issues, sourceConfigSchema, {
+      prefix: ['source'],
+      ...(origin.lineOf ? { lineOf: origin.lineOf } : {}),
+      envOf: (path) => fromEnv.get(formatConfigPath(path.slice(0, 2))),
+    }),
+  ];
   const where = origin.file ? ` in the source: section of ${origin.file}` : '';
   throw new CdcError('INVALID_CONFIG', `invalid source configuration${where}:\n  ${problems.join('\n  ')}`, {
     fix: `correct the settings listed above${origin.file ? ` in ${origin.file}` : ''}`,
@@ -277,8 +311,12 @@ export function withSourceEnvFallbacks(
  * Reads the `source:` section of a YAML pipeline file. Without a file, the configuration is all
  * defaults plus the stack variables.
  */
-export async function loadSourceConfig(file?: string, env: Env = process.env): Promise<SourceConfig> {
-  if (file === undefined) return parseSourceConfig({}, env);
+export async function loadSourceConfig(
+  file?: string,
+  env: Env = process.env,
+  options: SourceParseOptions = {},
+): Promise<SourceConfig> {
+  if (file === undefined) return parseSourceConfig({}, env, options);
   const yaml = await readYamlFile(file);
   const { root, path } = yaml;
   if (root !== null && !isRecord(root)) {
@@ -291,7 +329,7 @@ export async function loadSourceConfig(file?: string, env: Env = process.env): P
       },
     );
   }
-  return parseFrom(root?.source ?? {}, env, { file: path, lineOf: yaml.lineOf });
+  return parseFrom(root?.source ?? {}, env, { ...options, file: path, lineOf: yaml.lineOf });
 }
 
 /** The configuration as YAML, safe to log: passwords in URLs are hidden. */

@@ -9,7 +9,7 @@ import { recordHeaders } from './stream/record-headers.ts';
  * How the change records of one table are laid out on its topic (config source.envelope): the
  * seam between the event builder (events/change-event.ts, which says what happened) and the
  * registrar (stream/schema-registrar.ts, which registers and encodes). `cdc` is our own envelope
- * (contracts.md), the default; `debezium` is Debezium's PostgreSQL connector's
+ * (docs/contracts.md), the default; `debezium` is Debezium's PostgreSQL connector's
  * (debezium/debezium-format.ts).
  */
 export interface EnvelopeFormat {

@@ -122,7 +122,7 @@ describe('the source failure classification', () => {
       'Kafka (source.kafka.brokers, or KAFKA_BROKERS) at k1.example:9092,k2.example:9092 is unreachable: connection refused',
     );
     // A wrapper of ours that classified by kafkajs' own flag is overruled.
-    const wrapped = new CdcError('KAFKA_SEND', 'sending 4 records failed', {
+    const wrapped = new CdcError('KAFKA_UNAVAILABLE', 'sending 4 records failed', {
       retriable: false,
       cause: exhausted,
     });

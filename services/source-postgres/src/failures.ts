@@ -4,6 +4,7 @@ import {
   describeEndpoint,
   describeKafka,
   errorChain,
+  isOperatorCode,
   isTransient,
   kafkaFailure,
   networkProblem,
@@ -32,11 +33,12 @@ import { pgFailure } from './pg-failure.ts';
  *     (42501), missing database (3D000), any other server error (SQLSTATE) that is not waitable;
  *   - the preflight's problems that are not retriable (wal_level, REPLICATION, replica
  *     identity, a lost slot under snapshot.mode initial, ...), publication or slot mismatches;
- *   - an incompatible schema change, a value Avro cannot carry, a record over Kafka's size
- *     limit, Kafka or registry authorization.
- * Anything else ends the source unchanged, and the CLI exits 1: an invalid pipeline file
- * (INVALID_CONFIG, caught before the source starts) or an error we do not know (a bug), which a
- * restart would not cure.
+ *   - an incompatible schema change, a record over Kafka's size limit, Kafka or registry
+ *     authorization.
+ * (ERROR_CODES in @cdc/core marks these codes needsOperator.) Anything else ends the source
+ * unchanged, and the CLI exits 1: an invalid pipeline file (INVALID_CONFIG, caught before the
+ * source starts), a value Avro cannot carry (UNREPRESENTABLE_VALUE) or an error we do not know (a
+ * bug), which a restart would not cure.
  */
 
 /** The settings (and variables) of the pipeline file that name the source's servers. */
@@ -60,22 +62,6 @@ export function sourceEndpoints(config: SourceConfig): SourceEndpoints {
     registry: describeEndpoint('the schema registry', config.registry.url, SOURCE_SETTINGS.registry),
   };
 }
-
-/**
- * The source's own refusals (thrown not retriable where they arise) that an operator fixes
- * outside the pipeline file. Codes not listed end the source with exit code 1.
- */
-const NEEDS_OPERATOR = new Set([
-  'PREFLIGHT_FAILED',
-  'SETUP_FAILED',
-  'PUBLICATION_MISMATCH',
-  'SLOT_MISMATCH',
-  'SLOT_EXISTS',
-  'SLOT_CREATE_FAILED',
-  'INCOMPATIBLE_SCHEMA_CHANGE',
-  'SCHEMA_REGISTRY',
-  'UNREPRESENTABLE_VALUE',
-]);
 
 const fromKafka = (error: unknown) =>
   [...errorChain(error)].some((link) => typeof link.name === 'string' && link.name.startsWith('KafkaJS'));
@@ -102,7 +88,9 @@ export function sourceFailure(error: unknown, endpoints: SourceEndpoints): unkno
   // that classified by the client's own flag (kafkajs marks "retries exhausted" as not
   // retriable; the registry client reports a refused connection as HTTP 400) is overruled.
   if (client && (isTransient(client) || !(error instanceof CdcError))) return client;
-  if (error instanceof CdcError && NEEDS_OPERATOR.has(error.code) && error.fix) {
+  // The source's own refusals (thrown not retriable where they arise) that an operator fixes
+  // outside the pipeline file: the codes the table marks needsOperator. The rest exits 1.
+  if (error instanceof CdcError && isOperatorCode(error.code) && error.fix) {
     return new NeedsOperatorError(error.code, error.message, {
       fix: error.fix,
       details: error.details,

@@ -2,9 +2,11 @@ export {
   describeConfig,
   loadSourceConfig,
   parseSourceConfig,
+  RENAMED_SOURCE_SETTINGS,
   sourceConfigSchema,
   withSourceEnvFallbacks,
   type SourceConfig,
+  type SourceParseOptions,
 } from './config.ts';
 export { preflight, type PreflightReport, type PreflightTable } from './preflight.ts';
 export { ensurePublicationAndSlot, type EnsureResult } from './publication-setup.ts';

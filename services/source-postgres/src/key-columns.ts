@@ -6,7 +6,7 @@ import type { EnvelopeName, SourceConfig } from './config.ts';
  * (stream/table-shapes.ts), the snapshot (snapshot/table-reader.ts) and what `cdc sink verify`
  * compares (table-rows.ts), so that the three can never disagree:
  *
- * 1. the primary key, whatever the replica identity (contracts.md: the row's primary key). Under
+ * 1. the primary key, whatever the replica identity (docs/contracts.md, The message key). Under
  *    REPLICA IDENTITY FULL pgoutput flags every column as part of the identity; keying by those
  *    flags would turn every UPDATE into a key change under a new key;
  * 2. else the columns declared for the table in `keyless.key_columns` (as Debezium's

@@ -145,7 +145,7 @@ export async function preflight(client: pg.Client, config: SourceConfig): Promis
   const declared = await declaredKeyProblems(client, config, found, server.database);
   problems.push(...declared.problems);
   warnings.push(...declared.warnings);
-  // Other slots' WAL is not ours to drop, but a forgotten one fills the disk (anchors.md, failure 1).
+  // Other slots' WAL is not ours to drop, but a forgotten slot keeps its WAL until the disk is full.
   for (const other of await inactiveSlots(client, config.database.url, { except: config.slot })) {
     warnings.push({
       message: describeInactiveSlot(other),

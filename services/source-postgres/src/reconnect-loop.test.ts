@@ -24,7 +24,8 @@ class FakeSession implements Session {
   }
 }
 
-const away = (what: string) => new CdcError('SERVER_AWAY', `${what} is unreachable`, { retriable: true });
+const away = (what: string) =>
+  new CdcError('DATABASE_UNAVAILABLE', `${what} is unreachable`, { retriable: true });
 const fast = { minMs: 1, maxMs: 4 };
 
 /** A loop whose attempts follow a script: an error to throw, or a session to return. */

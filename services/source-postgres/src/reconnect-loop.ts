@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
-import { isTransient, reasonOf } from '@cdc/core';
+import { codeOf, isTransient, reasonOf, type ErrorCode } from '@cdc/core';
 
 /** A connection of the source that streams until it is stopped or fails. */
 export interface Session {
@@ -13,6 +13,8 @@ export interface Session {
 export interface Outage {
   /** The failure, in the pipeline file's words. */
   readonly reason: string;
+  /** Its error code (docs/error-codes.md), if it has one. */
+  readonly code: ErrorCode | undefined;
   /** The attempt under way or waited for: 1 is the first after the failure (or the first start). */
   readonly attempt: number;
   /** When the outage began (ms since the epoch). */
@@ -105,7 +107,13 @@ export class ReconnectLoop<S extends Session> {
         if (signal.aborted) return 'stopped';
         const failure = this.#options.classify(error);
         if (!isTransient(failure)) throw failure;
-        this.#outage = { reason: reasonOf(failure), attempt: 1, sinceMs: Date.now(), retryAtMs: undefined };
+        this.#outage = {
+          reason: reasonOf(failure),
+          code: codeOf(failure),
+          attempt: 1,
+          sinceMs: Date.now(),
+          retryAtMs: undefined,
+        };
         this.#options.onEvent?.({ kind: 'interrupted', error: failure, outage: this.#outage });
       }
     }
@@ -148,7 +156,13 @@ export class ReconnectLoop<S extends Session> {
             return session;
           }
           // Failed before it was stable: one more attempt of the same outage.
-          this.#outage = after ?? { reason: '', attempt: 1, sinceMs: Date.now(), retryAtMs: undefined };
+          this.#outage = after ?? {
+            reason: '',
+            code: undefined,
+            attempt: 1,
+            sinceMs: Date.now(),
+            retryAtMs: undefined,
+          };
           throw this.#options.classify(error);
         }
         return session;
@@ -165,6 +179,7 @@ export class ReconnectLoop<S extends Session> {
           const previous = this.#outage;
           this.#outage = {
             reason: reasonOf(error),
+            code: codeOf(error),
             attempt: (previous?.attempt ?? 1) + 1,
             sinceMs: previous?.sinceMs ?? Date.now(),
             retryAtMs: Date.now() + retryDelay,

@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { closeHealthServer, isTransient, reasonOf, serveHealth } from '@cdc/core';
+import {
+  FailureTally,
+  closeHealthServer,
+  isTransient,
+  reasonOf,
+  serveHealth,
+  type ErrorCode,
+} from '@cdc/core';
 import type { SourceConfig } from './config.ts';
 import { connectToSource, waitForSlotRelease } from './database.ts';
 import { sourceEndpoints, sourceFailure } from './failures.ts';
@@ -22,9 +29,9 @@ export type SourceEvent =
   /** Streaming, at the first start or again after an outage (`resumed`). */
   | { kind: 'streaming'; resumed?: { afterMs: number; attempts: number } }
   /** Streaming stopped on a transient failure; reconnecting at once. */
-  | { kind: 'interrupted'; reason: string }
+  | { kind: 'interrupted'; reason: string; code: ErrorCode | undefined }
   /** An attempt to connect failed on a transient failure; the next one in `delayMs`. */
-  | { kind: 'retrying'; reason: string; attempt: number; delayMs: number }
+  | { kind: 'retrying'; reason: string; code: ErrorCode | undefined; attempt: number; delayMs: number }
   /** The heartbeat started failing for a reason other than the server being away (it retries on its own). */
   | { kind: 'heartbeat-error'; error: unknown }
   | { kind: 'stopped'; reason: string };
@@ -69,6 +76,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
   let stream: ChangeStream | undefined; // the one streaming, or starting
   let earlier = newCounters(); // of the streams before it
   let reconnects = 0;
+  const failures = new FailureTally();
   let preflightShown = false;
   let streamed = false; // from the slot, at least once
   let lastError: string | undefined;
@@ -121,14 +129,17 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
       case 'interrupted':
         phase = 'reconnecting';
         lastError = event.outage.reason;
-        emit({ kind: 'interrupted', reason: event.outage.reason });
+        failures.add(event.error);
+        emit({ kind: 'interrupted', reason: event.outage.reason, code: event.outage.code });
         return;
       case 'retrying':
         phase = 'reconnecting';
         lastError = event.outage.reason;
+        failures.add(event.error);
         emit({
           kind: 'retrying',
           reason: event.outage.reason,
+          code: event.outage.code,
           attempt: event.outage.attempt,
           delayMs: Math.max(0, (event.outage.retryAtMs ?? Date.now()) - Date.now()),
         });
@@ -160,6 +171,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
       notReady: notReadyReason(phase, { outage, stopReason, lastError }),
       reconnect: reconnectStatus(outage),
       reconnects,
+      failuresByCode: failures.counts(),
       snapshot,
       counters: addCounters(earlier, stream?.counters ?? newCounters()),
       metrics,
@@ -187,6 +199,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     async (error: unknown) => {
       phase = 'failed';
       lastError = reasonOf(error);
+      failures.add(error);
       await closeHealthServer(health);
       throw error;
     },

@@ -1,4 +1,4 @@
-import { formatDelay } from '@cdc/core';
+import { formatDelay, type ErrorCode, type FailureCounts } from '@cdc/core';
 import type { Outage } from './reconnect-loop.ts';
 import type { PrepareResult } from './snapshot/snapshotter.ts';
 import type { ChangeStreamCounters, ChangeStreamMetrics } from './stream/stream-progress.ts';
@@ -14,6 +14,8 @@ export type SourcePhase = 'preflight' | 'snapshot' | 'streaming' | 'reconnecting
 export interface ReconnectStatus {
   /** The failure being waited out, in the pipeline file's words. */
   readonly reason: string;
+  /** Its error code (docs/error-codes.md); undefined when it has none. */
+  readonly code: ErrorCode | undefined;
   /** The attempt under way or next; 1 is the first after the failure (or the first start). */
   readonly attempt: number;
   /** When the outage began (ISO 8601). */
@@ -30,6 +32,8 @@ export interface SourceStatus {
   reconnect: ReconnectStatus | undefined;
   /** Outages waited out since the start (each ended with streaming again). */
   reconnects: number;
+  /** Failed attempts since the start by error code (UNCLASSIFIED: none), the final failure included. */
+  failuresByCode: FailureCounts;
   snapshot: PrepareResult | undefined;
   /** Totals over every connection since the start. */
   counters: ChangeStreamCounters | undefined;
@@ -41,6 +45,7 @@ export function reconnectStatus(outage: Outage | undefined): ReconnectStatus | u
   if (!outage) return undefined;
   return {
     reason: outage.reason,
+    code: outage.code,
     attempt: outage.attempt,
     since: new Date(outage.sinceMs).toISOString(),
     nextAttemptAt: outage.retryAtMs === undefined ? undefined : new Date(outage.retryAtMs).toISOString(),

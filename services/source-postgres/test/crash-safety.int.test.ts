@@ -154,7 +154,7 @@ describe('cdc source run under kill -9', () => {
           database: { url },
           kafka: { brokers: iso.env.KAFKA_BROKERS },
           registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-          heartbeat: { intervalMs: 500 },
+          heartbeat: { interval_ms: 500 },
         },
       }),
     );

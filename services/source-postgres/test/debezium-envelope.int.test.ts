@@ -49,7 +49,7 @@ beforeAll(async () => {
       database: { url },
       tables: ALL_TYPES_TABLES.map((table) => `public.${table}`),
       keyless: { allow: ['public.keyless', 'public.keyless_unique'] },
-      heartbeat: { intervalMs: 0 },
+      heartbeat: { interval_ms: 0 },
     },
     iso.env,
   );

@@ -7,7 +7,7 @@ import { lsnToBigInt } from '../src/pgoutput/messages.ts';
 import { ensurePublicationAndSlot } from '../src/publication-setup.ts';
 import { ChangeStream } from '../src/stream/change-stream.ts';
 
-// anchors.md, failure 1: a busy database whose captured tables are quiet. WAL written to a table
+// WAL must not pile up on a busy database whose captured tables are quiet. WAL written to a table
 // outside the publication never reaches the slot as a transaction (PostgreSQL 15+ skips empty
 // ones), so only our transactional heartbeat lets the slot's confirmed position move past it.
 
@@ -22,7 +22,7 @@ function configFor(suffix: string, intervalMs: number, url: string): SourceConfi
       database: { url },
       slot: `${iso.id}_${suffix}`,
       publication: `${iso.id}_${suffix}`,
-      heartbeat: { intervalMs },
+      heartbeat: { interval_ms: intervalMs },
     },
     iso.env,
   );

@@ -130,7 +130,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
           database: { url },
           kafka: { brokers: iso.env.KAFKA_BROKERS },
           registry: { url: iso.env.SCHEMA_REGISTRY_URL },
-          heartbeat: { intervalMs: 500 },
+          heartbeat: { interval_ms: 500 },
         },
       });
       const source = startCli(['source', 'run', '--config', file, '--health-port', '0']);
@@ -146,6 +146,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
         );
         expect(postgres.waiting.phase).toBe('reconnecting');
         expect(postgres.waiting.reconnect?.reason).toMatch(/^PostgreSQL/u);
+        expect(postgres.waiting.reconnect?.code).toBe('DATABASE_UNAVAILABLE');
         expect(postgres.waiting.reconnect?.attempt).toBeGreaterThanOrEqual(1);
         // Past the source's 10 s of probation after a reconnect, so the next outage is a new one.
         await sleep(12_000);
@@ -155,6 +156,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
         });
         expect(kafka.waiting.phase).toBe('reconnecting');
         expect(kafka.waiting.reconnect?.reason).toMatch(/^Kafka/u);
+        expect(kafka.waiting.reconnect?.code).toBe('KAFKA_UNAVAILABLE');
         await sleep(3_000);
         const transactions = await writer.stop();
 
@@ -235,7 +237,13 @@ describe('cdc source run while a server is away', () => {
         `PostgreSQL (source.database.url, or CDC_PG_URL) at postgres://cdc:***@127.0.0.1:${closed}/cdc ` +
           'is unreachable: connection refused',
       );
-      expect((await status(port)).reconnect?.attempt).toBeGreaterThanOrEqual(3);
+      const waiting = await status(port);
+      expect(waiting.reconnect?.attempt).toBeGreaterThanOrEqual(3);
+      expect(waiting.reconnect?.code).toBe('DATABASE_UNAVAILABLE');
+      expect(waiting.failuresByCode.DATABASE_UNAVAILABLE).toBeGreaterThanOrEqual(2);
+      expect(source.output()).toMatch(
+        /waiting \[DATABASE_UNAVAILABLE\]: PostgreSQL \(source\.database\.url, or CDC_PG_URL\) .* retrying in/u,
+      );
       expect(await source.stop()).toBe(0);
       expect(source.output()).toContain('stopped: stopped while reconnecting');
       expect(source.output()).not.toContain('secret');

@@ -14,7 +14,8 @@ import { prepareSnapshot, runSnapshot } from '../src/snapshot/snapshotter.ts';
 import { ChangeStream } from '../src/stream/change-stream.ts';
 
 // The snapshot end to end: exported snapshot -> 'r' events, the hand-off to the stream at the
-// slot's consistent point under concurrent writes (anchors.md, failure 7), and a crash mid-copy.
+// slot's consistent point under concurrent writes (no row in both, none in neither), and a crash
+// mid-copy.
 
 const iso = isolate('snapshot');
 let sql: pg.Client;
@@ -28,7 +29,7 @@ async function configFor(table: string, suffix: string, chunkRows = 10_000): Pro
       database: { url: await iso.postgresUrl() },
       slot: `${iso.id}_${suffix}`,
       publication: `${iso.id}_${suffix}`,
-      snapshot: { chunkRows },
+      snapshot: { chunk_rows: chunkRows },
     },
     iso.env,
   );

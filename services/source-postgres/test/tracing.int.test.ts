@@ -7,8 +7,8 @@ import { parseSourceConfig } from '../src/config.ts';
 import { prepareSnapshot } from '../src/snapshot/snapshotter.ts';
 import { ChangeStream } from '../src/stream/change-stream.ts';
 
-// Every message on a real topic carries W3C trace context (contracts.md, tracing), snapshot reads
-// and streamed changes alike, here without any OpenTelemetry SDK registered: one trace per change,
+// Every message on a real topic carries W3C trace context (docs/contracts.md, Headers), snapshot
+// reads and streamed changes alike, here without any OpenTelemetry SDK registered: one trace per change,
 // a delete's tombstone in the delete's trace.
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/u;

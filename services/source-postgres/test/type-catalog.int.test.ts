@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => sql.end());
 
 describe('kindOf with the catalog of a real database', () => {
-  it('maps every column the way contracts.md says', async () => {
+  it('maps every column the way docs/contracts.md says', async () => {
     const { rows } = await sql.query<{ name: string; oid: number; typmod: number }>(
       `select attname as name, atttypid::int as oid, atttypmod as typmod from pg_attribute
         where attrelid = 'typed'::regclass and attnum > 0 order by attnum`,

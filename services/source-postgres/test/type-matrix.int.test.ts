@@ -14,7 +14,7 @@ import type { ColumnKind, ColumnValue } from '../src/types/column-kind.ts';
 import { decodeText } from '../src/types/decode-text.ts';
 import { kindOf, loadTypeInfo } from '../src/types/type-catalog.ts';
 
-// One column per row of the type mapping in contracts.md, and rows of edge values. Each value
+// One column per row of the type mapping in docs/contracts.md, and rows of edge values. Each value
 // goes PostgreSQL -> pgoutput -> text decoder -> Avro (schema in the registry) -> Kafka -> Avro
 // decoder, and must come out equal to what PostgreSQL itself computes for it by another route
 // (epoch arithmetic, hex encoding, JSON aggregation), value for value.

@@ -18,7 +18,7 @@ export type Progress = (line: string) => void;
 export interface Component {
   readonly name: ComponentName;
   readonly title: string;
-  /** The contract variable (contracts.md) this server is reached through. */
+  /** The contract variable (docs/contracts.md) this server is reached through. */
   readonly envVar: StackEnvName;
   readonly port: number;
   /** Components that must be healthy before this one starts. */

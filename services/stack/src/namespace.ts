@@ -1,14 +1,13 @@
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { kafkaBrokerList, type StackEnv } from '@cdc/core';
 
 /**
  * Everything of one namespace on the stack's servers: a PostgreSQL database named `id` (and its
  * replication slots), Kafka topics and registry subjects starting with `<id>.`, consumer groups
- * starting with `<id>` or `cdc-sink.<id>`, Redis keys starting with `<id>:` and the MongoDB
- * database `id`. Tests isolate themselves in one; the demo starts each run in a clean one.
+ * starting with `<id>` or `cdc-sink.<id>`. Tests isolate themselves in one; the demo starts each
+ * run in a clean one. What sinks wrote under the namespace (Redis keys `<id>:`, the MongoDB
+ * database `id`) their kinds remove: cleanSinkNamespaces in services/sinks/src/namespaces.ts.
  */
 
 /** The stack's PostgreSQL URL with another database. */
@@ -74,36 +73,7 @@ export async function dropSubjects(env: StackEnv, id: string): Promise<void> {
   }
 }
 
-export async function dropRedisKeys(env: StackEnv, id: string): Promise<void> {
-  const redis = new Redis(env.REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${id}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-export async function dropMongoDatabase(env: StackEnv, id: string): Promise<void> {
-  const client = new MongoClient(env.MONGO_URL);
-  try {
-    await client.db(id).dropDatabase();
-  } finally {
-    await client.close();
-  }
-}
-
 /** Removes a whole namespace (see above); what does not exist is skipped. */
 export async function dropNamespace(env: StackEnv, id: string): Promise<void> {
-  await Promise.all([
-    dropKafkaTopics(env, id),
-    dropSubjects(env, id),
-    dropRedisKeys(env, id),
-    dropMongoDatabase(env, id),
-    dropPostgresDatabase(env, id),
-  ]);
+  await Promise.all([dropKafkaTopics(env, id), dropSubjects(env, id), dropPostgresDatabase(env, id)]);
 }

@@ -57,7 +57,7 @@ export class Stack {
     ];
   }
 
-  /** The contract variables (contracts.md) for this stack, in the documented order. */
+  /** The contract variables (docs/contracts.md) for this stack, in the documented order. */
   env(): Record<StackEnvName, string> {
     return Object.fromEntries(this.components.map((c) => [c.envVar, c.url()])) as Record<
       StackEnvName,

@@ -15,7 +15,8 @@ beforeAll(async () => {
   await sql.connect();
   service = new LogicalReplicationService(
     { connectionString: url },
-    // Never let the library acknowledge on its own (libraries.md: it would confirm unsent work).
+    // Never let the library acknowledge on its own: its timer would confirm unsent work
+    // (https://github.com/kibae/pg-logical-replication/issues/174).
     { acknowledge: { auto: false, timeoutSeconds: 0 } },
   );
 });

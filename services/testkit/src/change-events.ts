@@ -1,7 +1,9 @@
-import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import {
   RegistryCodec,
   kafkaBrokerList,
+  kafkaClient,
+  readHeader,
   type AvroRecord,
   type ChangeEnvelope,
   type StackEnv,
@@ -86,7 +88,7 @@ export class ChangeEventWriter {
     this.codec = new RegistryCodec(env.SCHEMA_REGISTRY_URL);
     this.topic = topic;
     this.#shape = shape;
-    this.#kafka = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING });
+    this.#kafka = kafkaClient(kafkaBrokerList(env));
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 
@@ -183,7 +185,7 @@ export async function decodeAll(
   return messages.map((m) => (m.value ? (codec.decode(m.value).value as ChangeEnvelope) : null));
 }
 
+/** One header of a record as text (readHeader). */
 export function headerText(message: KafkaMessage, name: string): string | undefined {
-  const value = message.headers?.[name];
-  return value === undefined ? undefined : (Array.isArray(value) ? value[0] : value)?.toString();
+  return readHeader(message.headers, name);
 }

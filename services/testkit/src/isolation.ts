@@ -8,11 +8,10 @@ import { silenceKnownKafkajsWarnings, type StackEnv } from '@cdc/core';
 import {
   createPostgresDatabase,
   dropKafkaTopics,
-  dropMongoDatabase,
   dropPostgresDatabase,
-  dropRedisKeys,
   dropSubjects,
 } from '@cdc/stack/namespace';
+import { cleanSinkNamespaces } from '@cdc/sinks';
 
 /**
  * Names that belong to one test file alone, on servers that all test files share, and the
@@ -54,8 +53,7 @@ export function isolate(label: string): Isolation {
     await Promise.all([
       dropKafkaTopics(env, id),
       dropSubjects(env, id),
-      dropRedisKeys(env, id),
-      dropMongoDatabase(env, id),
+      cleanSinkNamespaces({ redis: env.REDIS_URL, mongo: env.MONGO_URL }, id),
       database ? dropPostgresDatabase(env, id) : Promise.resolve(),
     ]);
   }, 60_000);

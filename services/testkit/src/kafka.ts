@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { kafkaBrokerList, type StackEnv } from '@cdc/core';
+import type { KafkaMessage } from 'kafkajs';
+import { kafkaBrokerList, kafkaClient, type StackEnv } from '@cdc/core';
 
 export interface ReadTopicOptions {
   /**
@@ -23,9 +23,7 @@ export async function readTopic(
   groupId: string,
   options: ReadTopicOptions = {},
 ): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).consumer({
-    groupId,
-  });
+  const consumer = kafkaClient(kafkaBrokerList(env)).consumer({ groupId });
   const received: KafkaMessage[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -58,7 +56,7 @@ export async function readTopic(
 
 /** How many messages a topic holds (the sum of its partitions' high watermarks). */
 export async function topicSize(env: Pick<StackEnv, 'KAFKA_BROKERS'>, topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient(kafkaBrokerList(env)).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);

@@ -1,6 +1,6 @@
 import type { StackEnv } from '@cdc/core';
 
-/** Supplies the servers for integration tests, as the contract variables of contracts.md. */
+/** Supplies the servers for integration tests, as the contract variables of docs/contracts.md. */
 export interface StackProvider {
   readonly name: string;
   /** Starts the servers, or reuses running ones, and returns how to reach them. */

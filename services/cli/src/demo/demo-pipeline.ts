@@ -1,5 +1,6 @@
 import { readStackEnv, readYamlFile, type StackEnv } from '@cdc/core';
 import { parsePipelineConfig, type PipelineConfig } from '@cdc/pipeline';
+import { ALL_SINK_KINDS } from '@cdc/sinks';
 import { postgresDatabaseUrl } from '@cdc/stack/namespace';
 
 /** Everything of the demo lives under this name: database, slot, topics, groups, keys. */
@@ -9,7 +10,8 @@ export const DEMO = 'demo';
  * The demo's pipeline: connectors/health-care.yaml as shipped, moved into the demo's own
  * namespace so that a demo run never touches what `npm start` or a user's pipeline made, and can
  * be wiped and started again: database `demo`, topics `demo.*`, processors and sinks `demo-*`,
- * Redis keys `demo:*`, MongoDB database `demo`.
+ * and each sink's target records where its kind places a namespace (Redis keys `demo:*`, MongoDB
+ * database `demo`: the kinds' `namespace`, services/sinks/src/sink-kind.ts).
  */
 export async function demoPipeline(file: string, env: StackEnv = readStackEnv()): Promise<PipelineConfig> {
   const { root } = await readYamlFile(file);
@@ -19,8 +21,7 @@ export async function demoPipeline(file: string, env: StackEnv = readStackEnv())
     if (value && typeof value === 'object') {
       return Object.fromEntries(
         Object.entries(value).map(([k, v]) => {
-          if (k === 'key' && typeof v === 'string') return [k, `${DEMO}:${v}`]; // Redis keys, sinks and lookups alike
-          if (k === 'database' && typeof v === 'string') return [k, DEMO];
+          if (k === 'key' && typeof v === 'string') return [k, `${DEMO}:${v}`]; // enrichment lookups in Redis
           return [k, rename(v)];
         }),
       );
@@ -36,11 +37,17 @@ export async function demoPipeline(file: string, env: StackEnv = readStackEnv())
     ...(rename(item) as object),
     name: `${DEMO}-${String(item.name)}`,
   });
+  // A sink's targets move the way its kind says (a key prefix, a database); topics as above.
+  const placed = (sink: Record<string, unknown>) => {
+    const kind = ALL_SINK_KINDS.find((k) => k.kind === sink.kind);
+    const topics = { ...sink, name: `${DEMO}-${String(sink.name)}`, topics: rename(sink.topics) };
+    return kind?.namespace ? kind.namespace.place(topics, DEMO) : topics;
+  };
   return parsePipelineConfig(
     {
       source: { ...source, name: DEMO, database: { url: postgresDatabaseUrl(env, DEMO) } },
       processors: processors.map(named),
-      sinks: sinks.map(named),
+      sinks: sinks.map(placed),
     },
     process.env,
     { file },

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { isVerifiable, readStackEnv, verifyRows, type VerifyReport } from '@cdc/core';
+import { isVerifiable, kafkaClient, readStackEnv, verifyRows, type VerifyReport } from '@cdc/core';
 import { connectionsOf, type PipelineConfig } from '@cdc/pipeline';
 import { runProcessor, type ProcessorHandle } from '@cdc/processor';
-import { createSink, runSink, type SinkHandle } from '@cdc/sinks';
+import { cleanSinkNamespaces, createSink, runSink, sinkKind, type SinkHandle } from '@cdc/sinks';
 import { readTableRows, runSource, type SourceHandle } from '@cdc/source-postgres';
 import { dropNamespace } from '@cdc/stack/namespace';
 import { tableOfTopic } from '../sink-verify.ts';
@@ -36,7 +35,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const env = readStackEnv();
   process.env.CDC_PII_SALT ??= randomBytes(24).toString('hex'); // the demo's masking salt, this run only
   console.log(`\n1. A clean namespace '${DEMO}' (database, topics, consumer groups, keys)`);
-  await dropNamespace(env, DEMO);
+  await Promise.all([
+    dropNamespace(env, DEMO),
+    cleanSinkNamespaces({ redis: env.REDIS_URL, mongo: env.MONGO_URL }, DEMO),
+  ]);
   const config = await demoPipeline(PIPELINE, env);
   const url = config.source!.database.url;
   await createSchema(env.CDC_PG_URL, url);
@@ -124,7 +126,7 @@ async function createSchema(adminUrl: string, url: string): Promise<void> {
  * topic: created up front, everything can start before the first change is written.
  */
 async function createTableTopics(config: PipelineConfig): Promise<void> {
-  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient(config.kafka.brokers).admin();
   await admin.connect();
   try {
     const tables = config.source!.tables === 'all' ? [] : config.source!.tables;
@@ -168,6 +170,7 @@ async function verifyAll(config: PipelineConfig): Promise<Verified[]> {
     } catch {
       continue; // a sink of processed topics: its rows are not the table's
     }
+    if (!sinkKind(sinkConfig.kind).verifiable) continue;
     const sink = createSink(sinkConfig, connectionsOf(config));
     if (!isVerifiable(sink)) continue;
     await sink.start();

@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { CdcError, errorMessage } from '../errors.ts';
+import { sinkOfGroup } from '../kafka/group-names.ts';
 import { readRanges } from './read-range.ts';
 
 export type RewindTarget =
@@ -16,8 +17,6 @@ export interface RewoundPartition {
   readonly from: string | null;
   readonly to: string;
 }
-
-const SINK_GROUP_PREFIX = 'cdc-sink.';
 
 /**
  * Moves a consumer group's committed offsets on every partition of its topics, so that its next
@@ -138,8 +137,9 @@ async function refuseActiveGroup(admin: Admin, groupId: string): Promise<void> {
   const members = groups.find((g) => g.groupId === groupId)?.members ?? [];
   if (members.length === 0) return;
   const list = members.map((m) => `${m.clientId} on ${m.clientHost.replace(/^\//, '')}`).join(', ');
-  const fix = groupId.startsWith(SINK_GROUP_PREFIX)
-    ? `stop the sink first (cdc sink run ${groupId.slice(SINK_GROUP_PREFIX.length)} is still running: members ${list})`
+  const sink = sinkOfGroup(groupId);
+  const fix = sink
+    ? `stop the sink first (cdc sink run ${sink} is still running: members ${list})`
     : `stop every consumer of group ${groupId} first (still running: members ${list})`;
   throw new CdcError(
     'GROUP_ACTIVE',

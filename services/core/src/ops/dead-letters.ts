@@ -1,9 +1,13 @@
 import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
-import { DLQ_HEADERS, type DeadLetterOrigin, type DeadLetterReason } from '../dead-letter.ts';
+import {
+  DLQ_HEADERS,
+  DLQ_HEADER_PREFIX,
+  type DeadLetterOrigin,
+  type DeadLetterReason,
+} from '../dead-letter.ts';
 import { CdcError } from '../errors.ts';
+import { readHeader } from '../kafka/headers.ts';
 import { readRanges } from './read-range.ts';
-
-const DLQ_PREFIX = 'cdc.dlq.';
 
 /** One record of a `<topic>.dlq` topic, with what its headers say about it. */
 export interface DeadLetter {
@@ -24,14 +28,10 @@ export interface DeadLetter {
 /** Reads a dead letter's headers; tolerant, because anyone can write to a topic. */
 export function parseDeadLetter(partition: number, message: KafkaMessage): DeadLetter {
   const raw = message.headers ?? {};
-  const text = (name: string): string | undefined => {
-    const value = raw[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    return first === undefined ? undefined : first.toString();
-  };
+  const text = (name: string): string | undefined => readHeader(raw, name);
   const headers: IHeaders = {};
   for (const [name, value] of Object.entries(raw))
-    if (!name.startsWith(DLQ_PREFIX) && value !== undefined) headers[name] = value;
+    if (!name.startsWith(DLQ_HEADER_PREFIX) && value !== undefined) headers[name] = value;
   const topic = text(DLQ_HEADERS.topic);
   const originPartition = Number(text(DLQ_HEADERS.partition));
   const originOffset = text(DLQ_HEADERS.offset);

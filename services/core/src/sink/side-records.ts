@@ -2,7 +2,7 @@ import type { Admin, Message } from 'kafkajs';
 import { deadLetterHeaders, dlqTopic, type DeadLetterOrigin, type DeadLetterReason } from '../dead-letter.ts';
 import type { SinkConflict, SinkEvent } from './sink.ts';
 
-/** Conflicts of `<topic>` go to `<topic>.conflicts` (contracts.md). */
+/** Conflicts of `<topic>` go to `<topic>.conflicts` (docs/contracts.md, Conflicts). */
 export const CONFLICT_TOPIC_SUFFIX = '.conflicts';
 
 /** The record as it was read: what its dead letter or conflict record carries. */

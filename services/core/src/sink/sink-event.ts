@@ -1,6 +1,6 @@
 import type { SinkEvent, SinkRow } from './sink.ts';
 
-/** The change event of contracts.md as avsc decodes it under `avroOptions`. */
+/** The change event of docs/contracts.md as avsc decodes it under `avroOptions`. */
 interface DecodedEnvelope {
   readonly before: SinkRow | null;
   readonly after: SinkRow | null;
@@ -26,7 +26,7 @@ export interface RecordPlace {
 
 /**
  * The sink's view of a decoded change event; throws (the record is then a dead letter) when the
- * value is not a change event of contracts.md.
+ * value is not a change event of docs/contracts.md.
  */
 export function toSinkEvent(key: SinkRow | null, value: unknown, place: RecordPlace): SinkEvent {
   const envelope = value as DecodedEnvelope;
@@ -37,7 +37,7 @@ export function toSinkEvent(key: SinkRow | null, value: unknown, place: RecordPl
     typeof source.commit_lsn !== 'bigint' ||
     typeof source.seq !== 'bigint'
   ) {
-    throw new Error('not a change event (contracts.md): it needs op, source.commit_lsn and source.seq');
+    throw new Error('not a change event (docs/contracts.md): it needs op, source.commit_lsn and source.seq');
   }
   return {
     ...place,

@@ -2,7 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import type { Batch, KafkaMessage, Message } from 'kafkajs';
 import { partReason, schemaIdIn, type DeadLetterReason, type RecordPart } from '../dead-letter.ts';
 import { reasonOf } from '../failure.ts';
-import { stringHeaders } from '../kafka/client.ts';
+import { stringHeaders } from '../kafka/headers.ts';
 import { PoisonError, type RegistryCodec } from '../registry-codec.ts';
 import { endRecordSpans, startRecordSpan, type RecordSpan } from '../tracing.ts';
 import { deadLetterMessage, type ReadRecord } from './side-records.ts';

@@ -4,6 +4,7 @@ import { dlqTopic } from '../dead-letter.ts';
 import { CdcError } from '../errors.ts';
 import { needsOperator, reasonOf } from '../failure.ts';
 import { describeKafka, serviceKafka } from '../kafka/client.ts';
+import { sinkClientId, sinkGroupId } from '../kafka/group-names.ts';
 import { withHeartbeats } from '../kafka/heartbeat.ts';
 import { kafkaFailure } from '../kafka/kafka-failure.ts';
 import { LazyProducer } from '../kafka/lazy-producer.ts';
@@ -92,10 +93,10 @@ export class SinkRuntime {
 
   constructor(options: SinkRuntimeOptions) {
     this.#options = options;
-    this.groupId = options.groupId ?? `cdc-sink.${options.sink.name}`;
+    this.groupId = options.groupId ?? sinkGroupId(options.sink.name);
     this.#codec = new RegistryCodec(options.registryUrl, options.settings?.registry);
     this.#kafkaName = describeKafka(options.brokers, options.settings?.kafka);
-    const kafka = serviceKafka(options.brokers, `cdc-sink-${options.sink.name}`);
+    const kafka = serviceKafka(options.brokers, sinkClientId(options.sink.name));
     this.#admin = kafka.admin();
     this.#targetBackoff = { minMs: options.retry?.minMs ?? 200, maxMs: options.retry?.maxMs ?? 10_000 };
     this.#producer = new LazyProducer(kafka, {
@@ -228,7 +229,7 @@ export class SinkRuntime {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.#lastError = reasonOf(error);
-    this.readiness.failed(reasonOf(error));
+    this.readiness.failed(error);
     this.stop().catch(() => undefined); // `done` carries the failure
   }
 

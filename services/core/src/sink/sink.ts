@@ -7,7 +7,7 @@
 /** A row as decoded from Avro under `avroOptions` (longs are BigInt, decimals exact strings). */
 export type SinkRow = Readonly<Record<string, unknown>>;
 
-/** The version of a change (contracts.md): it grows with commit order. */
+/** The version of a change (docs/contracts.md, Versions): it grows with commit order. */
 export interface EventVersion {
   readonly commitLsn: bigint;
   readonly seq: bigint;

@@ -10,7 +10,7 @@ function field(envelope: AvroRecord, name: string): AvroField {
   const found = envelope.fields.find((f) => f.name === name);
   if (!found) {
     throw new CdcError('NOT_A_CHANGE_EVENT', `schema ${envelope.name} has no '${name}' field`, {
-      fix: 'processors read change-event topics (contracts.md): before, after, op, source',
+      fix: 'processors read change-event topics (docs/contracts.md): before, after, op, source',
     });
   }
   return found;
@@ -25,7 +25,7 @@ export function rowSchemaOf(envelope: AvroRecord): AvroRecord {
       'NOT_A_CHANGE_EVENT',
       `the 'before' field of ${envelope.name} is not a nullable record`,
       {
-        fix: 'processors read change-event topics (contracts.md)',
+        fix: 'processors read change-event topics (docs/contracts.md)',
       },
     );
   }

@@ -1,15 +1,12 @@
-import type { Admin, ConfigResourceTypes } from 'kafkajs';
-import { CdcError, NeedsOperatorError, dlqTopic, kafkaFailure } from '@cdc/core';
-
-// ConfigResourceTypes.TOPIC: kafkajs's enum is not a named export Node's ESM loader can see.
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
-// The broker's default message.max.bytes, used when a topic's own limit cannot be read.
-const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-// Room for the record batch header, the request's topic/partition framing and slack.
-const BATCH_OVERHEAD_BYTES = 4096;
-
-/** The broker's default budget of record bytes per produce request. */
-export const DEFAULT_SEND_BUDGET = DEFAULT_MAX_MESSAGE_BYTES - BATCH_OVERHEAD_BYTES;
+import type { Admin } from 'kafkajs';
+import {
+  CdcError,
+  NeedsOperatorError,
+  dlqTopic,
+  kafkaFailure,
+  readMaxMessageBytes,
+  sendBudget,
+} from '@cdc/core';
 
 export interface PreparedTopics {
   /** Partitions of the input, and so of the outputs. */
@@ -63,30 +60,9 @@ export async function prepareTopics(
         );
       }
     }
-    return { partitions, sendBudget: await readSendBudget(admin, wanted) };
+    const limits = await readMaxMessageBytes(admin, wanted);
+    return { partitions, sendBudget: sendBudget(wanted.map((topic) => limits.get(topic))) };
   } catch (error) {
     throw kafkaFailure(kafka, error, 'preparing the topics');
-  }
-}
-
-/** The smallest max.message.bytes of the topics written (the broker's message.max.bytes unless overridden). */
-async function readSendBudget(admin: Admin, topics: readonly string[]): Promise<number> {
-  try {
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['max.message.bytes'] })),
-    });
-    let limit = DEFAULT_MAX_MESSAGE_BYTES;
-    for (const resource of resources) {
-      const value = Number(
-        resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue,
-      );
-      if (Number.isInteger(value) && value > 0) limit = Math.min(limit, value);
-    }
-    return Math.max(1, limit - BATCH_OVERHEAD_BYTES);
-  } catch {
-    // The broker's default applies; a smaller topic limit then fails the batch with
-    // MESSAGE_TOO_LARGE naming the topic, never silently.
-    return DEFAULT_SEND_BUDGET;
   }
 }

@@ -1,5 +1,5 @@
 import type { Admin, Kafka, TopicMessages } from 'kafkajs';
-import { LazyProducer } from '@cdc/core';
+import { LazyProducer, processorTransactionalId } from '@cdc/core';
 import { recoverTransaction } from './transaction-recovery.ts';
 
 /** One handled batch: its outputs and dead letters in produce requests, and the offset to commit. */
@@ -103,7 +103,7 @@ export class ExactlyOnceWriter implements OutputWriter {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      transactionalId: `${this.#groupId}.${this.#input}.${partition}`,
+      transactionalId: processorTransactionalId(this.#groupId, this.#input, partition),
       transactionTimeout: 60_000,
     });
     try {

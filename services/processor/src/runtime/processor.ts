@@ -2,32 +2,41 @@ import type { Admin, EachBatchPayload, Message } from 'kafkajs';
 import { AbortError } from 'p-retry';
 import {
   DEFAULT_BACKOFF,
+  DEFAULT_FETCH_BYTES_PER_PARTITION,
+  DEFAULT_SEND_BUDGET,
+  MAX_RECORDS_PER_REQUEST,
   Readiness,
   SupervisedConsumer,
   deadLetterHeaders,
+  endRecordSpans,
   describeKafka,
   dlqTopic,
   kafkaFailure,
   needsOperator,
+  processorClientId,
+  processorGroupId,
   reasonOf,
   resolved,
   retrying,
   serviceKafka,
   settleWithin,
+  splitRequests,
   stringHeaders,
   waited,
   withHeartbeats,
   type Dependency,
+  type ErrorCode,
+  type FailureCounts,
   type Phase,
+  type RecordSpan,
   type WaitContext,
   type WaitEvent,
   type Waiting,
 } from '@cdc/core';
 import type { EventHandler, InputEvent } from './handler.ts';
-import { DEFAULT_SEND_BUDGET, prepareTopics } from './output-topics.ts';
+import { prepareTopics } from './output-topics.ts';
 import { AtLeastOnceWriter, ExactlyOnceWriter, type OutputWriter } from './output-writers.ts';
-import { splitRequests } from './produce-requests.ts';
-import { endEventSpans, startEventSpan, type EventSpan } from './tracing.ts';
+import { startEventSpan } from './tracing.ts';
 import { unprocessed } from './transaction-recovery.ts';
 
 export type DeliveryMode = 'exactly_once' | 'at_least_once';
@@ -67,7 +76,7 @@ export interface ProcessorCounters {
 
 /** What the handler's retriable failures wait for: enrichment lookups wait for Redis, the rest for the registry. */
 function handlerDependency(error: unknown): Dependency {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = (error as { code?: ErrorCode } | null)?.code;
   return code === 'ENRICH_LOOKUP' || code === 'REDIS_UNAVAILABLE' ? 'redis' : 'registry';
 }
 
@@ -108,9 +117,9 @@ export class ProcessorRuntime {
 
   constructor(options: ProcessorOptions) {
     this.#options = options;
-    this.#groupId = options.groupId ?? options.name;
+    this.#groupId = options.groupId ?? processorGroupId(options.name);
     this.#kafkaName = describeKafka(options.brokers, options.kafkaSetting);
-    const kafka = serviceKafka(options.brokers, `cdc-processor-${options.name}`);
+    const kafka = serviceKafka(options.brokers, processorClientId(options.name));
     this.#admin = kafka.admin();
     this.#writer =
       options.delivery === 'exactly_once'
@@ -132,7 +141,7 @@ export class ProcessorRuntime {
         groupId: this.#groupId,
         // read_committed (kafkajs' default): never process what an aborted transaction wrote.
         readUncommitted: false,
-        maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_FETCH_BYTES_PER_PARTITION,
         // A crashed instance's partitions wait this long for a new owner; processors hold no state,
         // so a short timeout (kafkajs: 30 s) is cheap and shortens the gap.
         sessionTimeout: 10_000,
@@ -166,10 +175,18 @@ export class ProcessorRuntime {
     phase: Phase;
     notReady: string | undefined;
     waiting: readonly Waiting[];
+    failuresByCode: FailureCounts;
     lastError: string | undefined;
   } {
-    const { phase, notReady, waiting } = this.readiness.snapshot();
-    return { ready: notReady === undefined, phase, notReady, waiting, lastError: this.#lastError };
+    const { phase, notReady, waiting, failuresByCode } = this.readiness.snapshot();
+    return {
+      ready: notReady === undefined,
+      phase,
+      notReady,
+      waiting,
+      failuresByCode,
+      lastError: this.#lastError,
+    };
   }
 
   /**
@@ -215,7 +232,7 @@ export class ProcessorRuntime {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.#lastError = reasonOf(error);
-    this.readiness.failed(reasonOf(error));
+    this.readiness.failed(error);
     this.stop().catch(() => undefined); // `done` carries the failure
   }
 
@@ -267,7 +284,7 @@ export class ProcessorRuntime {
       const deadLetters: Message[] = [];
       outcomes.forEach((outcome, i) => {
         const event = events[i] as InputEvent;
-        const { headers } = spans[i] as EventSpan;
+        const { headers } = spans[i] as RecordSpan;
         if (outcome.kind === 'forward') {
           outputs.push({ key: outcome.key, value: outcome.value, headers, partition: event.partition });
         } else {
@@ -286,6 +303,7 @@ export class ProcessorRuntime {
           { topic: dlqTopic(this.#options.input), messages: deadLetters },
         ],
         this.#sendBudget,
+        MAX_RECORDS_PER_REQUEST,
       );
       await this.#writer.write({ topic: batch.topic, partition: batch.partition, next, requests }, (offset) =>
         payload.commitOffsetsIfNecessary({
@@ -293,7 +311,7 @@ export class ProcessorRuntime {
         }),
       );
       payload.resolveOffset(last.offset);
-      endEventSpans(spans);
+      endRecordSpans(spans);
       this.counters.consumed += events.length;
       this.counters.forwarded += outputs.length;
       this.counters.deadLettered += deadLetters.length;
@@ -301,7 +319,7 @@ export class ProcessorRuntime {
       resolved(this.#wait, 'kafka');
       await payload.heartbeat();
     } catch (error) {
-      endEventSpans(spans, error);
+      endRecordSpans(spans, error);
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import type { AvroSchema } from '@cdc/core';
 
 /**
- * What a field's (non-null) Avro type means for the steps: our type mapping (contracts.md) reduced
+ * What a field's (non-null) Avro type means for the steps: our type mapping (docs/contracts.md) reduced
  * to the kinds whose values the steps treat differently. `other` covers arrays, maps, records,
  * named references and multi-branch unions, which only pass through, get renamed or redacted.
  */

@@ -8,6 +8,7 @@ describe('mongoSinkSchema', () => {
   it('fills the defaults', () => {
     expect(mongoSinkSchema.parse(minimal)).toEqual({
       ...minimal,
+      retry: { min_ms: 200, max_ms: 10_000 },
       collection: '{table}',
       delete_retention_ms: 7 * 24 * 60 * 60 * 1000,
       conflict: { policy: 'source_wins' },
@@ -32,11 +33,13 @@ describe('mongoSinkSchema', () => {
     })();
     expect(error).toBeInstanceOf(CdcError);
     const message = (error as CdcError).message;
-    expect(message).toContain('sink.topics: must list at least one topic');
-    expect(message).toContain("sink.collection: must be a collection name: not empty, no '$'");
-    expect(message).toContain("sink.fields.rename.email: must be a field name without '.'");
-    expect(message).toContain('sink.conflict.timestamp_field: newest_wins needs timestamp_field');
-    expect(message).toContain('sink.color: unknown setting; known here: kind, name, topics, url');
+    expect(message).toContain('sinks.topics: must list at least one topic');
+    expect(message).toContain("sinks.collection: must be a collection name: not empty, no '$'");
+    expect(message).toContain("sinks.fields.rename.email: must be a field name without '.'");
+    expect(message).toContain('sinks.conflict.timestamp_field: newest_wins needs timestamp_field');
+    expect(message).toContain(
+      'sinks.color: unknown setting; known here: kind, name, topics, rate_limit, retry',
+    );
   });
 
   it('accepts a template and a full mapping', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CONFLICT_POLICIES, CdcError, describeIssues, stackEnvSchema } from '@cdc/core';
+import { stackEnvSchema } from '@cdc/core';
+import { parseSinkEntry, sinkEntry } from '../shared-settings.ts';
 
 /**
  * The `sinks:` entry of a MongoDB-wire sink in a pipeline file, e.g.
@@ -10,11 +11,8 @@ import { CONFLICT_POLICIES, CdcError, describeIssues, stackEnvSchema } from '@cd
  *     database: clinic
  *     collection: '{table}'
  *     fields: { select: [id, name, email], rename: { email: contact_email } }
- *     delete_retention_ms: 604800000
  *     conflict: { policy: newest_wins, timestamp_field: edited_at }
  */
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 // For every section: a scalar where a section belongs gets a plain-words message.
 const mapping = {
@@ -93,67 +91,27 @@ function mappingOf(example: string) {
   };
 }
 
-const conflictSection = z
-  .strictObject(
-    {
-      policy: z
-        .enum(CONFLICT_POLICIES, { error: `must be one of ${CONFLICT_POLICIES.join(', ')}` })
-        .default('source_wins')
-        .describe(
-          'When a document was edited directly since our last write: source_wins writes ours, ' +
-            'target_wins keeps theirs, newest_wins compares the commit time with timestamp_field, ' +
-            'merge writes only the fields the source changed, manual keeps theirs and holds ours for review',
-        ),
-      timestamp_field: z
-        .string()
-        .refine(isWritableFieldName, `must be ${FIELD_NAME_RULE}`)
-        .optional()
-        .describe('newest_wins: the document field holding its last direct change (ms, date or ISO text)'),
-    },
-    mapping,
-  )
-  .prefault({})
-  .refine((conflict) => conflict.policy !== 'newest_wins' || conflict.timestamp_field !== undefined, {
-    message: 'newest_wins needs timestamp_field: the document field that holds when it was last edited',
-    path: ['timestamp_field'],
-  })
-  .describe('What to do when the target was changed directly since our last write');
+/** People edit records in MongoDB and the sink sees it; deletes leave version markers. */
+export const MONGO_SUPPORTS = { conflicts: true, deleteMarkers: true, versionGuard: 'target' } as const;
 
-export const mongoSinkSchema = z
-  .strictObject(
-    {
-      kind: z.literal('mongodb', { error: 'must be mongodb' }).describe('A MongoDB-wire sink'),
-      name: z
-        .string({ error: 'must be a name (text)' })
-        .regex(/^[a-zA-Z0-9._-]{1,100}$/, 'must be 1 to 100 of a-z A-Z 0-9 . _ -')
-        .describe('Sink name, shown in logs, metrics and dead letters'),
-      topics: z
-        .array(
-          z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name (a-z A-Z 0-9 . _ -)'),
-          { error: 'must be a list of topic names' },
-        )
-        .min(1, 'must list at least one topic')
-        .describe('Topics to consume'),
-      url: stackEnvSchema.shape.MONGO_URL.optional().describe(
-        'MongoDB URL (default: env MONGO_URL); its password is never printed',
-      ),
-      database: databaseName,
-      collection: collectionTemplate.default('{table}'),
-      fields: fieldsSection.optional(),
-      delete_retention_ms: z
-        .int('must be a whole number of milliseconds')
-        .min(1000, 'must be at least 1000')
-        .max(365 * DAY_MS, 'must be at most a year (31536000000)')
-        .default(7 * DAY_MS)
-        .describe(
-          'How long a delete marker is kept so that an older replayed insert stays deleted ' +
-            '(longer than any replay you may do; default 7 days)',
-        ),
-      conflict: conflictSection,
-    },
-    mapping,
-  )
+/** The `sinks:` entry of a MongoDB-wire sink: the shared settings (shared-settings.ts) and these. */
+export const mongoSinkSchema = sinkEntry('mongodb', MONGO_SUPPORTS, {
+  url: stackEnvSchema.shape.MONGO_URL.optional().describe(
+    'MongoDB URL (default: mongo.url, else env MONGO_URL); its password is never printed',
+  ),
+  database: databaseName,
+  collection: collectionTemplate.default('{table}'),
+  fields: fieldsSection.optional(),
+})
   .superRefine((config, ctx) => {
+    const stamp = config.conflict.timestamp_field;
+    if (stamp !== undefined && !isWritableFieldName(stamp)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conflict', 'timestamp_field'],
+        message: `must be ${FIELD_NAME_RULE}`,
+      });
+    }
     const renamed = config.fields?.rename ?? {};
     const select = config.fields?.select;
     if (!select) return;
@@ -172,16 +130,7 @@ export const mongoSinkSchema = z
 export type MongoSinkConfig = z.output<typeof mongoSinkSchema>;
 export type MongoSinkConfigInput = z.input<typeof mongoSinkSchema>;
 
-/** Validates a sink entry; problems are listed one a line with their path (`sinks[2].conflict.policy`). */
-export function parseMongoSinkConfig(
-  input: unknown,
-  prefix: readonly PropertyKey[] = ['sink'],
-): MongoSinkConfig {
-  const parsed = mongoSinkSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = describeIssues(parsed.error.issues, mongoSinkSchema, { prefix });
-  throw new CdcError('INVALID_CONFIG', `invalid mongodb sink configuration:\n  ${problems.join('\n  ')}`, {
-    fix: 'correct the settings listed above',
-    details: { problems },
-  });
+/** Validates a sink entry; problems are listed one a line with their path (`sinks.conflict.policy`). */
+export function parseMongoSinkConfig(input: unknown): MongoSinkConfig {
+  return parseSinkEntry(mongoSinkSchema, input, 'MongoDB');
 }

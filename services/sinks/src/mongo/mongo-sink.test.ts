@@ -11,8 +11,8 @@ const entry: MongoSinkConfigInput = {
 };
 
 describe('createMongoSink', () => {
-  it("leaves out the sink runtime's own settings of the entry", async () => {
-    const sink = createMongoSink({ ...entry, retry: { min_ms: 10 } } as MongoSinkConfigInput);
+  it("takes the entry with the sink runtime's own settings", async () => {
+    const sink = createMongoSink({ ...entry, retry: { min_ms: 10 } });
     expect(sink.name).toBe('to-mongo');
     await sink.close();
   });

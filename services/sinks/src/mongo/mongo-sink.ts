@@ -2,7 +2,8 @@ import { MongoClient } from 'mongodb';
 import {
   CdcError,
   needsOperator,
-  STACK_ENV_DEFAULTS,
+  readStackEnv,
+  sinkClientId,
   type EventVersion,
   type Sink,
   type SinkEvent,
@@ -13,7 +14,6 @@ import {
 import { writeDocuments, type PlannedWrite } from './bulk-writer.ts';
 import {
   isValidCollectionName,
-  mongoSinkSchema,
   parseMongoSinkConfig,
   type MongoSinkConfig,
   type MongoSinkConfigInput,
@@ -351,26 +351,24 @@ function startFailure(sink: string, database: string, error: unknown): CdcError 
 }
 
 /**
- * A MongoDB sink from its `sinks:` entry (validated here). Settings of the sink runtime that the
- * pipeline schema adds to the entry (retries and the like) are not the sink's and are left out.
- * Without a client, it opens its own from `url`, else MONGO_URL, else the local stack's default.
+ * A MongoDB sink from its `sinks:` entry (validated here). Without a client, it opens its own
+ * from `url`, else MONGO_URL, else the local stack's default.
  */
 export function createMongoSink(
   config: MongoSinkConfigInput | MongoSinkConfig,
   options: MongoSinkOptions = {},
 ): MongoSink {
-  const own = Object.entries(config).filter(([key]) => Object.hasOwn(mongoSinkSchema.shape, key));
-  const parsed = parseMongoSinkConfig(Object.fromEntries(own));
+  const parsed = parseMongoSinkConfig(config);
   if (options.client) {
     return new MongoSink(parsed, options.client, { ownsClient: false, ...cleanup(options) });
   }
-  const url = parsed.url ?? options.env?.MONGO_URL ?? process.env.MONGO_URL ?? STACK_ENV_DEFAULTS.MONGO_URL;
+  const url = parsed.url ?? readStackEnv(options.env ?? process.env).MONGO_URL;
   const timeout = options.serverSelectionTimeoutMs ?? 8000;
   const client = new MongoClient(url, {
     useBigInt64: true,
     serverSelectionTimeoutMS: timeout,
     connectTimeoutMS: timeout,
-    appName: `cdc-sink-${parsed.name}`,
+    appName: sinkClientId(parsed.name),
   });
   return new MongoSink({ ...parsed, url }, client, { ownsClient: true, ...cleanup(options) });
 }

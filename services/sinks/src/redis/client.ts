@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { STACK_ENV_DEFAULTS, describeEndpoint } from '@cdc/core';
+import { describeEndpoint, readStackEnv } from '@cdc/core';
 
-/** The sink's URL: configured, else REDIS_URL (contracts.md), else the local stack's. */
+/** The sink's URL: configured, else REDIS_URL, else the local stack's (core's stack-env.ts decides). */
 export function sinkUrl(configured: string | undefined, env: Record<string, string | undefined>): string {
-  return configured ?? env.REDIS_URL ?? STACK_ENV_DEFAULTS.REDIS_URL;
+  return configured ?? readStackEnv(env).REDIS_URL;
 }
 
 /**

@@ -1,5 +1,4 @@
 export {
-  DEFAULT_DELETE_RETENTION_MS,
   parseRedisSinkConfig,
   redisSinkSchema,
   type RedisSinkConfig,

@@ -24,7 +24,7 @@ const patients: TableShape = {
 };
 
 describe('avroTypeFor', () => {
-  // The Avro column of contracts.md, kind by kind.
+  // The Avro column of the type mapping in docs/contracts.md, kind by kind.
   const mapping: Array<[ColumnKind, unknown]> = [
     [{ kind: 'int16' }, 'int'],
     [{ kind: 'int32' }, 'int'],

@@ -6,7 +6,7 @@ import type { PgColumnType } from '../types/type-catalog.ts';
 
 /**
  * The Avro schemas of a captured table (key, row value, change event envelope), as plain JSON
- * for the schema registry, following the type mapping and envelope of contracts.md. Names follow
+ * for the schema registry, following the type mapping and envelope of docs/contracts.md. Names follow
  * Debezium: namespace `<prefix>.<schema>.<table>`, records `Key`, `Value`, `Envelope`.
  */
 
@@ -57,7 +57,7 @@ export function avroNamespace(prefix: string, schema: string, table: string): st
   return [...prefix.split('.'), schema, table].map(avroName).join('.');
 }
 
-/** The Avro type of one (non-null) column value: the mapping table of contracts.md. */
+/** The Avro type of one (non-null) column value: the type mapping of docs/contracts.md. */
 export function avroTypeFor(kind: ColumnKind): AvroSchema {
   switch (kind.kind) {
     case 'int16':
@@ -166,7 +166,7 @@ function sourceRecord(): AvroRecord {
   return sourceSchema;
 }
 
-/** The change event (contracts.md): Debezium's field names so Debezium consumers read it unchanged. */
+/** The change event (docs/contracts.md): Debezium's field names, so Debezium consumers read it. */
 export function envelopeSchema(shape: TableShape): AvroRecord {
   const value = valueSchema(shape);
   return {

@@ -1,4 +1,4 @@
-import { CdcError } from '@cdc/core';
+import { CdcError, type ErrorCode } from '@cdc/core';
 import { keySchema, valueSchema, type AvroRecord, type TableShape } from '../avro/table-schemas.ts';
 import {
   UNCHANGED,
@@ -14,7 +14,7 @@ import { decodeText } from '../types/decode-text.ts';
 import type { ChangeContext } from './transaction-tracker.ts';
 
 /**
- * Turns one data message into the Kafka records of contracts.md: key and envelope as plain
+ * Turns one data message into the Kafka records of docs/contracts.md: key and envelope as plain
  * objects that `avroType(keySchema(shape))` and `avroType(envelopeSchema(shape))` encode. Pure,
  * but for drawing one seq per event it makes from `context.seqs`, in the order it returns them.
  *
@@ -23,8 +23,8 @@ import type { ChangeContext } from './transaction-tracker.ts';
  * one, the field is null, and listed in unchanged_fields for `after`. Every non-key row field is
  * nullable (table-schemas.ts), so a key-only old row ('K' tuple, REPLICA IDENTITY DEFAULT) is a
  * `before` with its key columns set and all else null. Only a key column can lack its value where
- * the schema has no null for it, and a placeholder would be written by sinks as data (anchors.md,
- * failure 4), so that is an error:
+ * the schema has no null for it, and a placeholder would be written by sinks as data (so
+ * docs/contracts.md promises none), so that is an error:
  * - unchanged TOAST in a NOT NULL key column of `after` and no old row: UNCHANGED_NOT_NULL.
  *   REPLICA IDENTITY FULL makes the old value available, which then fills `after`.
  * - any other key column whose value was not sent (a nullable key field included, since the
@@ -119,7 +119,7 @@ function layoutOf(shape: TableShape): Layout {
 
 type ErrorExtra = { column?: string; fix?: string; details?: Record<string, unknown>; cause?: unknown };
 
-function tableError(code: string, shape: TableShape, message: string, extra: ErrorExtra = {}): CdcError {
+function tableError(code: ErrorCode, shape: TableShape, message: string, extra: ErrorExtra = {}): CdcError {
   const { column, fix, details, cause } = extra;
   const where = [shape.schema, shape.table, ...(column === undefined ? [] : [column])].join('.');
   const context = { ...details, schema: shape.schema, table: shape.table, ...(column && { column }) };

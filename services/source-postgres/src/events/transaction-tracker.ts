@@ -17,7 +17,8 @@ import { EventSeqs } from './event-seqs.ts';
  * Follows the pgoutput stream, message by message, and tells where each data change sits: its
  * transaction, the transaction's commit LSN, and the seqs of its events. Events of one
  * multi-row INSERT or COPY share a commit LSN (and may share a WAL position), so (commitLsn, seq)
- * is the only position that tells them apart across a restart (anchors.md, failure 6).
+ * is the only position that tells them apart across a restart: by LSN alone, a restart in the
+ * middle of them would lose or repeat some.
  *
  * Seqs number events, not messages: one UPDATE that changes the message key is two events (a
  * delete and a create), one TRUNCATE is an event per table, and only the event builder knows how

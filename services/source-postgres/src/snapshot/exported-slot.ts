@@ -17,10 +17,9 @@ export interface ExportedSlot {
 
 /**
  * Creates the logical slot and exports its snapshot in one step, so the snapshot and the slot's
- * start are the same point (anchors.md, failure 7): a row committed before it is in the snapshot,
- * a row committed after it is streamed, none is in both or neither. PostgreSQL keeps the snapshot
- * only while this connection stays open and runs no other command, so it is left idle until
- * close().
+ * start are the same point: a row committed before it is in the snapshot, a row committed after
+ * it is streamed, none is in both or neither. PostgreSQL keeps the snapshot only while this
+ * connection stays open and runs no other command, so it is left idle until close().
  */
 export async function createExportedSlot(url: string, slot: string): Promise<ExportedSlot> {
   // `replication` is a libpq parameter that pg passes on but its typings do not list.

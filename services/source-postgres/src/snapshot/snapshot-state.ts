@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClient } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
 import type { KafkaWriter } from '../stream/kafka-writer.ts';
 
@@ -20,7 +20,7 @@ export interface SnapshotStateRecord {
 export const stateTopic = (config: SourceConfig) => `${config.name}.__source_state`;
 
 function kafkaOf(config: SourceConfig) {
-  return new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+  return kafkaClient(config.kafka.brokers);
 }
 
 /**

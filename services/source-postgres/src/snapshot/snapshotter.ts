@@ -23,7 +23,7 @@ export interface SnapshotOptions {
   readonly registrar?: SchemaRegistrar;
   /** source.version of the events. */
   readonly version?: string;
-  /** Records per Kafka send; defaults to snapshot.chunkRows. */
+  /** Records per Kafka send; defaults to snapshot.chunk_rows. */
   readonly batchSize?: number;
 }
 
@@ -46,7 +46,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
   const { config } = options;
   const writer = options.writer ?? createKafkaWriter({ brokers: config.kafka.brokers });
   const registrar = options.registrar ?? new SchemaRegistrar(config.registry.url);
-  const batchSize = options.batchSize ?? config.snapshot.chunkRows;
+  const batchSize = options.batchSize ?? config.snapshot.chunk_rows;
   try {
     await refuseExistingSlot(config);
     // Before the slot exists: a crash from here until 'done' leaves 'started' as the latest state,
@@ -185,7 +185,7 @@ async function copyTables(
     const table = await reader.table(schema, name);
     const registered = await registrar.register(table.shape);
     let firstInTable = true;
-    for await (const chunk of reader.rows(table, config.snapshot.chunkRows)) {
+    for await (const chunk of reader.rows(table, config.snapshot.chunk_rows)) {
       for (const row of chunk) {
         if (held) await emit(held, false);
         held = { table: registered, row, tableIndex, firstInTable, lastInTable: false };

@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { LogicalReplicationService } from 'pg-logical-replication';
 import pg from 'pg';
-import { CLIENT_RETRY, CdcError } from '@cdc/core';
+import { CLIENT_RETRY, CdcError, recordSizeBound } from '@cdc/core';
 import type { SourceConfig } from '../config.ts';
 import type { FormattedRecord } from '../envelope-format.ts';
 import { buildChangeEvents, type ChangeEventInput } from '../events/change-event.ts';
@@ -14,7 +14,7 @@ import {
 } from '../pgoutput/messages.ts';
 import { endChangeSpans, startChangeSpans, whenSent, type ChangeSpan } from '../tracing/change-span.ts';
 import { Heartbeat, isHeartbeatMessage, type HeartbeatOptions } from './heartbeat.ts';
-import { createKafkaWriter, recordSizeBound, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
+import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
 import { createReplication, startReplication, type ReplicationHandlers } from './replication-connection.ts';
 import {
   newCounters,
@@ -32,7 +32,7 @@ export interface ChangeStreamOptions {
   readonly config: SourceConfig;
   /** Told about each failed heartbeat run (the heartbeat retries on its own); default: ignored. */
   readonly onHeartbeatError?: HeartbeatOptions['onError'];
-  /** Records buffered before a flush inside a transaction: bounds memory (anchors.md, failure 5). */
+  /** Records buffered before a flush inside a transaction: bounds memory, however big it is. */
   readonly batchSize?: number;
   /**
    * Bytes (keys, values, headers) buffered before a flush, whichever of batchSize and this comes
@@ -53,7 +53,7 @@ interface PendingCommit {
 
 /**
  * Streams the slot into Kafka. The slot's confirmed position only ever moves to the end of a
- * transaction whose every record Kafka has acknowledged (anchors.md, failure 10), or, when
+ * transaction whose every record Kafka has acknowledged (never past unwritten work), or, when
  * nothing is in flight, to a keepalive's position. After a crash PostgreSQL resends every
  * transaction after that position, whole, so delivery is at-least-once with stable versions.
  */
@@ -150,10 +150,10 @@ export class ChangeStream {
     };
     this.#service = createReplication(config, handlers);
     await startReplication(this.#service, config, handlers);
-    if (config.heartbeat.intervalMs > 0 && !this.#closing) {
+    if (config.heartbeat.interval_ms > 0 && !this.#closing) {
       this.#heartbeat = new Heartbeat({
         connectionString: config.database.url,
-        intervalMs: config.heartbeat.intervalMs,
+        intervalMs: config.heartbeat.interval_ms,
         ...(this.#options.onHeartbeatError ? { onError: this.#options.onHeartbeatError } : {}),
       });
       this.#heartbeat.start();
@@ -236,7 +236,7 @@ export class ChangeStream {
       case 'commit': {
         // Acknowledged once the send carrying its last record has succeeded. A heartbeat-only
         // transaction has no record, yet its end is acknowledged, so the slot moves while
-        // captured tables are idle (anchors.md, failure 1).
+        // captured tables are idle, and a busy database's WAL does not pile up behind it.
         this.#commits.push({
           endLsn: step.summary.endLsn,
           commitTimeMs: Number(step.summary.commitTimeMs),
@@ -334,7 +334,7 @@ export class ChangeStream {
     return this.#batch.length >= this.#batchSize || this.#bytes >= this.#batchBytes;
   }
 
-  /** A big transaction goes out in batches as it arrives (anchors.md, failure 5). */
+  /** A big transaction goes out in batches as it arrives, never held whole in memory. */
   #flushFull(): Promise<void> {
     this.#send();
     return this.#makeRoom();
@@ -394,7 +394,7 @@ export class ChangeStream {
   /**
    * Keepalives asking for a reply get the last durable position; when nothing at all is in
    * flight (no open transaction, nothing queued or buffered), the keepalive's own position,
-   * so that PostgreSQL can recycle WAL that held no change of ours (anchors.md, failure 1).
+   * so that PostgreSQL can recycle WAL that held no change of ours.
    */
   #onKeepalive(lsn: string, reply: boolean): void {
     if (!reply || this.#closing) return;

@@ -5,7 +5,7 @@ import type { LogicalMessage } from '../pgoutput/messages.ts';
 export const HEARTBEAT_PREFIX = 'cdc.heartbeat';
 
 /**
- * Transactional on purpose (anchors.md, failure 1): it arrives in the slot as a tiny transaction
+ * Transactional on purpose: it arrives in the slot as a tiny transaction
  * of its own (Begin, Message, Commit) whose end the stream acknowledges like any other, so the
  * slot advances while captured tables are idle. A non-transactional message carries no commit,
  * and PeerDB found that it lets WAL pile up.

@@ -1,13 +1,15 @@
+import type { Admin, Producer, RetryOptions, TopicMessages } from 'kafkajs';
 import {
-  Kafka,
-  logLevel,
-  type Admin,
-  type ConfigResourceTypes,
-  type Producer,
-  type RetryOptions,
-  type TopicMessages,
-} from 'kafkajs';
-import { CdcError, NeedsOperatorError, describeKafka, errorChain, kafkaFailure } from '@cdc/core';
+  CdcError,
+  NeedsOperatorError,
+  describeKafka,
+  errorChain,
+  kafkaClient,
+  kafkaFailure,
+  readMaxMessageBytes,
+  sendBudget,
+  splitRequests,
+} from '@cdc/core';
 import { SOURCE_SETTINGS } from '../failures.ts';
 
 /** One Kafka record; a null value is a tombstone, a null key lets Kafka choose the partition. */
@@ -19,7 +21,7 @@ export interface OutRecord {
 }
 
 /**
- * Our own narrow producer interface: kafkajs has had no release since 2023 (libraries.md), so
+ * Our own narrow producer interface: kafkajs has had no release since 2.2.4 (2023), so
  * nothing outside this file knows it. `send` resolves once every record is acknowledged by all
  * in-sync replicas, and only then may the caller move the slot.
  */
@@ -31,26 +33,6 @@ export interface KafkaWriter {
    */
   connect?(): Promise<void>;
   close(): Promise<void>;
-}
-
-// ConfigResourceTypes.TOPIC: kafkajs's enum is not a named export Node's ESM loader can see.
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
-// The broker's default message.max.bytes, used until the real limit is known.
-const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-// Room for the record batch header (61 bytes), the request's topic/partition framing and slack.
-const BATCH_OVERHEAD_BYTES = 4096;
-
-/**
- * An upper bound of a record's size inside a record batch: the varint framing of length,
- * attributes, timestamp and offset deltas, key and value lengths (at most 5 + 1 + 10 + 5 + 5 + 5)
- * plus the bytes themselves, and per header its key and value with their length varints.
- */
-export function recordSizeBound(record: OutRecord): number {
-  let size = 32 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const name in record.headers) {
-    size += 10 + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]!);
-  }
-  return size;
 }
 
 export interface KafkaWriterOptions {
@@ -68,11 +50,9 @@ export interface KafkaWriterOptions {
 }
 
 export function createKafkaWriter(options: KafkaWriterOptions): KafkaWriter {
-  const kafka = new Kafka({
-    brokers: [...options.brokers],
+  const kafka = kafkaClient(options.brokers, {
     clientId: options.clientId ?? 'cdc-source-postgres',
-    logLevel: logLevel.NOTHING,
-    ...(options.retry ? { retry: options.retry } : {}),
+    retry: options.retry,
   });
   return new KafkaJsWriter(
     kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
@@ -112,7 +92,7 @@ class KafkaJsWriter implements KafkaWriter {
   readonly #maxBytes = new Map<string, number>();
   #connected: Promise<void> | undefined;
   // One send at a time: concurrent sends on an idempotent producer fail with out-of-order
-  // sequence errors (libraries.md), and ordering is the point of this writer anyway.
+  // sequence errors, and ordering is the point of this writer anyway.
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(producer: Producer, admin: Admin, partitions: number, endpoint: string) {
@@ -162,38 +142,22 @@ class KafkaJsWriter implements KafkaWriter {
       const topics = new Set<string>();
       for (const record of records) topics.add(record.topic);
       await this.#ensureTopics([...topics]);
-      let limit = Infinity;
-      for (const topic of topics)
-        limit = Math.min(limit, this.#maxBytes.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES);
-      const budget = Math.max(1, limit - BATCH_OVERHEAD_BYTES);
-      // Requests one after the other, each under the broker's limit even if all its records went to
-      // one partition; a record over the limit alone goes alone (and the broker says why it refuses).
-      // Order is kept: each request starts after the previous one was acknowledged.
-      const byTopic = new Map<string, TopicMessages>();
-      let bytes = 0;
-      let count = 0;
+      const budget = sendBudget([...topics].map((topic) => this.#maxBytes.get(topic)));
+      // The records in runs of one topic, in order, for splitRequests to cut into requests under
+      // the broker's limit; order is kept: each request starts after the previous one was
+      // acknowledged.
+      const runs: TopicMessages[] = [];
+      let run: TopicMessages | undefined;
       for (const record of records) {
-        const size = recordSizeBound(record);
-        if (count > 0 && bytes + size > budget) {
-          await this.#produce(byTopic);
-          sent += count;
-          byTopic.clear();
-          bytes = 0;
-          count = 0;
-        }
-        let group = byTopic.get(record.topic);
-        if (!group) byTopic.set(record.topic, (group = { topic: record.topic, messages: [] }));
+        if (run?.topic !== record.topic) runs.push((run = { topic: record.topic, messages: [] }));
         // The headers object is handed over as it is: kafkajs only reads it, and a copy per record
         // was measurable.
-        group.messages.push({
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-        });
-        bytes += size;
-        count += 1;
+        run.messages.push({ key: record.key, value: record.value, headers: record.headers });
       }
-      await this.#produce(byTopic);
+      for (const request of splitRequests(runs, budget)) {
+        await this.#producer.sendBatch({ topicMessages: request, acks: -1 });
+        for (const { messages } of request) sent += messages.length;
+      }
     } catch (error) {
       throw this.#failure(error, `sending ${records.length} records, ${sent} acknowledged`);
     }
@@ -215,11 +179,6 @@ class KafkaJsWriter implements KafkaWriter {
     return kafkaFailure(this.#endpoint, error, doing);
   }
 
-  async #produce(byTopic: Map<string, TopicMessages>): Promise<void> {
-    if (byTopic.size === 0) return;
-    await this.#producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
-  }
-
   /** Creates missing topics once, before their first use (auto-creation would pick its own settings). */
   async #ensureTopics(topics: readonly string[]): Promise<void> {
     const missing = topics.filter((topic) => !this.#topics.has(topic));
@@ -233,30 +192,8 @@ class KafkaJsWriter implements KafkaWriter {
         waitForLeaders: true,
       });
     }
-    await this.#readMaxBytes(missing);
+    const limits = await readMaxMessageBytes(this.#admin, missing);
+    for (const [topic, limit] of limits) this.#maxBytes.set(topic, limit);
     for (const topic of missing) this.#topics.add(topic);
-  }
-
-  /** max.message.bytes of each topic (the broker's message.max.bytes unless the topic overrides it). */
-  async #readMaxBytes(topics: readonly string[]): Promise<void> {
-    try {
-      const { resources } = await this.#admin.describeConfigs({
-        includeSynonyms: false,
-        resources: topics.map((name) => ({
-          type: TOPIC_RESOURCE,
-          name,
-          configNames: ['max.message.bytes'],
-        })),
-      });
-      for (const resource of resources) {
-        const value = Number(
-          resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue,
-        );
-        if (Number.isInteger(value) && value > 0) this.#maxBytes.set(resource.resourceName, value);
-      }
-    } catch {
-      // Without the figure the broker's default applies; a smaller topic limit then shows up as a
-      // MESSAGE_TOO_LARGE error naming the topic, not as lost data.
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { CDC_HEADERS } from '@cdc/core';
 import type { ChangeRecord, Row } from '../events/change-event.ts';
 import type { ColumnValue } from '../types/column-kind.ts';
 
@@ -7,7 +8,7 @@ import type { ColumnValue } from '../types/column-kind.ts';
  * names of its own.
  */
 export interface RecordHeaderNames {
-  /** The event's version, readable without decoding (contracts.md, ordering). */
+  /** The event's version, readable without decoding (docs/contracts.md, Headers). */
   readonly commitLsn: string;
   readonly seq: string;
   /** On the delete and the tombstone of a key change: the new key, as keyJson text. */
@@ -16,12 +17,8 @@ export interface RecordHeaderNames {
   readonly oldKey: string;
 }
 
-export const RECORD_HEADERS: RecordHeaderNames = {
-  commitLsn: 'cdc.commit_lsn',
-  seq: 'cdc.seq',
-  newKey: 'cdc.newkey',
-  oldKey: 'cdc.oldkey',
-};
+/** Our envelope's names: CDC_HEADERS, which the readers of our topics share. */
+export const RECORD_HEADERS: RecordHeaderNames = CDC_HEADERS;
 
 export function recordHeaders(
   record: ChangeRecord,

@@ -27,7 +27,8 @@ export interface ReplicationHandlers {
 /**
  * The replication connection, not started yet: its owner can destroy() it at any moment, also
  * while startReplication waits. Automatic acknowledgement and its timer would confirm positions
- * Kafka does not have yet (libraries.md, upstream issue #174), so both are off; flow control
+ * Kafka does not have yet (the timer acknowledges the last received LSN even with auto off:
+ * https://github.com/kibae/pg-logical-replication/issues/174), so both are off; flow control
  * awaits the handler message by message.
  */
 export function createReplication(

@@ -29,10 +29,10 @@ function rowFields(envelope: AvroRecord): readonly AvroField[] {
 }
 
 /**
- * Registers the schemas of a table under the topic-name strategy (contracts.md: `<topic>-key`,
- * `<topic>-value`, BACKWARD) and encodes records in the registry's wire format, each laid out
- * by its table's envelope (shape.envelope, envelope-format.ts). One registrar serves one stream or
- * one snapshot: it holds one format per envelope, and Debezium's counts transactions.
+ * Registers the schemas of a table under the topic-name strategy (docs/contracts.md, Topics:
+ * `<topic>-key`, `<topic>-value`, BACKWARD) and encodes records in the registry's wire format,
+ * each laid out by its table's envelope (shape.envelope, envelope-format.ts). One registrar serves
+ * one stream or one snapshot: it holds one format per envelope, and Debezium's counts transactions.
  */
 export class SchemaRegistrar {
   readonly registry: SchemaRegistry;
@@ -91,7 +91,7 @@ export class SchemaRegistrar {
    * A change record as it goes to Kafka: key and value in the registry's wire format (null for a
    * tombstone's value and a truncate's key), with the headers of its envelope (record-headers.ts
    * for ours: the event's version, the other key on both halves of a key change) around the
-   * trace context (contracts.md, tracing).
+   * trace context (docs/contracts.md, Headers).
    */
   async encodeRecord(
     table: RegisteredTable,

@@ -4,7 +4,7 @@ import type { ChangeRecord } from '../events/change-event.ts';
 import { startChangeSpans, whenSent } from './change-span.ts';
 
 // Without an SDK the API is a no-op; every message must still carry a valid traceparent
-// (contracts.md, tracing), so that the sinks can continue one trace per change.
+// (docs/contracts.md, Headers), so that the sinks can continue one trace per change.
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/u;
 const table = { topic: 'app.public.items', shape: { schema: 'public', table: 'items' } };

@@ -16,8 +16,8 @@ import { errorMessage } from '@cdc/core';
 import type { ChangeRecord } from '../events/change-event.ts';
 
 /**
- * One trace per change, started here at the source (contracts.md, tracing): each Kafka record
- * gets a PRODUCER span `cdc.source <schema>.<table> <op>`, and its context goes into the record's
+ * One trace per change, started here at the source (docs/contracts.md, Headers): each Kafka
+ * record gets a PRODUCER span `cdc.source <schema>.<table> <op>`, and its context goes into the record's
  * headers `traceparent` (and `tracestate`, when the span has one) so that every sink continues the
  * same trace. The span ends once Kafka has acknowledged the batch holding the record (`whenSent`),
  * with an error status when that send fails.

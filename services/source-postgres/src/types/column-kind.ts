@@ -1,6 +1,6 @@
 /**
- * What a PostgreSQL column's type means for us: the Avro mapping of contracts.md decides one
- * kind per type, and both the schema generator and the value decoder switch on it.
+ * What a PostgreSQL column's type means for us: the Avro mapping of docs/contracts.md decides
+ * one kind per type, and both the schema generator and the value decoder switch on it.
  */
 export type ColumnKind =
   | { kind: 'int16' } // smallint -> Avro int

@@ -67,7 +67,7 @@ export async function loadTypeInfo(
   return types;
 }
 
-/** The mapping of contracts.md for one column type. */
+/** The type mapping of docs/contracts.md for one column type. */
 export function kindOf(oid: number, typeMod: number, types: ReadonlyMap<number, PgTypeInfo>): ColumnKind {
   const builtin = BUILTIN_KINDS.get(oid);
   if (builtin) return builtin;
@@ -90,7 +90,7 @@ export function kindOf(oid: number, typeMod: number, types: ReadonlyMap<number, 
 }
 
 /**
- * What a column's PostgreSQL type is, beyond the ColumnKind of contracts.md: the facts that a
+ * What a column's PostgreSQL type is, beyond its ColumnKind (docs/contracts.md): the facts that a
  * mapping other than ours (Debezium's, src/debezium/postgres-types.ts) switches on. Domains are
  * resolved to their base type, as both mappings do; `typeMod` is then the base type's modifier.
  */

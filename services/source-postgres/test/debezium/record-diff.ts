@@ -55,7 +55,7 @@ const EXPLAINED: readonly Rule[] = [
   {
     path: /^headers\.(cdc\.commit_lsn|cdc\.seq|traceparent|tracestate)$/u,
     when: (_context, debezium) => debezium === undefined,
-    why: "ours adds the event's version and its W3C trace context (contracts.md)",
+    why: "ours adds the event's version and its W3C trace context (docs/contracts.md)",
   },
   { path: /^headers\.__debezium\.context\.runId$/u, why: 'a random id per run of each source' },
   {

@@ -1,0 +1,46 @@
+// Child process of bench/sinks.ts (phase d): the ceiling of the webhook sink. A plain HTTP client
+// (fetch, as the sink's HttpTarget uses) posts the very requests the sink made (same bodies and
+// headers, recorded by bench/webhook-receiver.ts) to the same receiver, as many at once as the
+// sink's concurrency, and reports the time from its first request to its last answer.
+import { readFileSync } from 'node:fs';
+import type { RecordedRequest } from './webhook-receiver.ts';
+
+export interface RawInput {
+  readonly url: string;
+  /** A JSON file of RecordedRequest[]. */
+  readonly requests: string;
+  readonly concurrency: number;
+}
+
+export type RawMessage =
+  | { readonly kind: 'report'; readonly sent: number; readonly seconds: number; readonly failed: number }
+  | { readonly kind: 'failed'; readonly error: string };
+
+const input = JSON.parse(process.argv[2] ?? '{}') as RawInput;
+const requests = JSON.parse(readFileSync(input.requests, 'utf8')) as RecordedRequest[];
+let next = 0;
+let failed = 0;
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: input.concurrency }, async () => {
+    while (next < requests.length) {
+      const request = requests[next++]!;
+      const response = await fetch(input.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+      await response.arrayBuffer();
+      if (response.status >= 300) failed += 1;
+    }
+  }),
+).catch((error: unknown) => {
+  process.send?.({ kind: 'failed', error: String(error) } satisfies RawMessage);
+  process.exit(1);
+});
+const seconds = (performance.now() - started) / 1000;
+process.send?.({ kind: 'report', sent: requests.length, seconds, failed } satisfies RawMessage);
+// Stays until the parent says stop (as the sink worker does), so that its stop finds it listening.
+process.on('message', (message: unknown) => {
+  if (message === 'stop') process.exit(0);
+});

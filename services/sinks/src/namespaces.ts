@@ -1,0 +1,20 @@
+import { ALL_SINK_KINDS } from './kinds.ts';
+import type { TargetSection } from './sink-kind.ts';
+
+/**
+ * Removes what sinks placed under `namespace` (their kinds' `namespace.place`) on the shared
+ * targets: every kind with a default target cleans it. For tests and the demo, which share the
+ * local stack's servers with everything else.
+ */
+export async function cleanSinkNamespaces(
+  targets: Readonly<Record<TargetSection, string>>,
+  namespace: string,
+): Promise<void> {
+  await Promise.all(
+    ALL_SINK_KINDS.map((kind) =>
+      kind.namespace && kind.defaultTarget
+        ? kind.namespace.clean(targets[kind.defaultTarget], namespace)
+        : Promise.resolve(),
+    ),
+  );
+}
