@@ -1,0 +1,18 @@
+import type { SinkKind } from '../sink-kind.ts';
+import { WEBHOOK_SUPPORTS, webhookSinkSchema } from './config.ts';
+import { WebhookSink } from './webhook-sink.ts';
+
+/** Outgoing webhooks in the registry of sink kinds (kinds.ts). */
+export const webhookKind = {
+  kind: 'webhook',
+  title: 'webhook receivers',
+  entry: webhookSinkSchema,
+  supports: WEBHOOK_SUPPORTS,
+  // A receiver URL may carry credentials (user:password@); the signing secret is secret.
+  secrets: [
+    { path: ['url'], form: 'url' },
+    { path: ['secret'], form: 'secret' },
+  ],
+  verifiable: false,
+  create: (entry, context) => new WebhookSink(entry, context.path),
+} as const satisfies SinkKind<typeof webhookSinkSchema>;

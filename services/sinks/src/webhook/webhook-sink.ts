@@ -1,0 +1,140 @@
+import { resolveSecret, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import { DeliveredIds, deliverBatch } from '../http/delivery.ts';
+import { budgetOf } from '../http/http-settings.ts';
+import { HttpTarget } from '../http/http-target.ts';
+import { batchId, cloudEvent, eventId, keyText } from './cloud-event.ts';
+import type { WebhookSinkConfig } from './config.ts';
+import { signedHeaders, signingKey } from './signature.ts';
+
+const ONE = 'application/cloudevents+json; charset=utf-8';
+const MANY = 'application/cloudevents-batch+json; charset=utf-8';
+
+/** Acknowledged ids kept across the attempts of a batch: more than a batch of any sane size holds. */
+const DELIVERED_MEMO = 100_000;
+
+export const NO_KEY_REASON =
+  'the event has no key, so the receiver could not tell which record it changes (and its order per record)';
+
+/**
+ * POSTs change events to a receiver, each signed per Standard Webhooks with the event's version
+ * as its webhook-id. Delivery, its order per key, the request budget, Retry-After and the
+ * classification of answers are the HTTP layer's (../http): a batch the receiver refuses in part
+ * comes back as `failed` outcomes with its answer (dead letters); while it fails otherwise, the
+ * batch is thrown as retriable and the runtime sends the undelivered rest again, with the same ids.
+ */
+export class WebhookSink implements Sink {
+  readonly name: string;
+  readonly #config: WebhookSinkConfig;
+  readonly #path: string;
+  readonly #abort = new AbortController();
+  readonly #target: HttpTarget;
+  readonly #delivered = new DeliveredIds(DELIVERED_MEMO);
+  #key: Buffer | undefined;
+
+  constructor(config: WebhookSinkConfig, path: string) {
+    this.name = config.name;
+    this.#config = config;
+    this.#path = path;
+    this.#target = new HttpTarget({
+      name: `webhook ${config.name}`,
+      url: config.url,
+      ...(config.requests ? { budget: budgetOf(config.requests) } : {}),
+      timeoutMs: config.timeout_ms,
+      signal: this.#abort.signal,
+    });
+  }
+
+  get counters() {
+    return this.#target.counters;
+  }
+
+  async start(): Promise<void> {
+    const secret = await resolveSecret(this.#config.secret, { path: `${this.#path}.secret` });
+    this.#key = signingKey(secret, `${this.#path}.secret`);
+  }
+
+  async write(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    // A truncate concerns every record of its table: what comes before it is delivered first.
+    for (const segment of truncateSegments(events)) outcomes.push(...(await this.#deliver(segment)));
+    return outcomes;
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort(new Error(`sink ${this.name} closed`));
+  }
+
+  async #deliver(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
+    const keyless = (event: SinkEvent) => event.op !== 't' && Object.keys(event.key).length === 0;
+    const sendable = events.filter((event) => !keyless(event));
+    const sent =
+      this.#config.batch.max_events === 1
+        ? await this.#deliverOneByOne(sendable)
+        : await this.#deliverInBatches(sendable);
+    let next = 0;
+    return events.map((event) =>
+      keyless(event) ? { kind: 'failed', reason: NO_KEY_REASON } : sent[next++]!,
+    );
+  }
+
+  #deliverOneByOne(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
+    return deliverBatch(events, {
+      idOf: eventId,
+      keyOf: (event) => (event.op === 't' ? '' : keyText(event)),
+      concurrency: this.#config.concurrency,
+      delivered: this.#delivered,
+      send: (event) => this.#post(eventId(event), JSON.stringify(cloudEvent(event)), ONE),
+    });
+  }
+
+  /**
+   * Consecutive chunks of up to max_events, one request after the other (so one key's changes
+   * stay in order across chunks). A chunk the receiver refuses is sent again event by event, as
+   * one-element batches, so that only the events it refuses are dead-lettered.
+   */
+  async #deliverInBatches(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
+    const size = this.#config.batch.max_events;
+    const chunks = Array.from({ length: Math.ceil(events.length / size) }, (_, i) =>
+      events.slice(i * size, (i + 1) * size),
+    );
+    const chunkOutcomes = await this.#deliverChunks(chunks);
+    const outcomes: WriteOutcome[] = [];
+    for (const [index, chunk] of chunks.entries()) {
+      const outcome = chunkOutcomes[index]!;
+      if (outcome.kind !== 'failed' || chunk.length === 1) outcomes.push(...chunk.map(() => outcome));
+      else outcomes.push(...(await this.#deliverChunks(chunk.map((event) => [event]))));
+    }
+    return outcomes;
+  }
+
+  #deliverChunks(chunks: readonly (readonly SinkEvent[])[]): Promise<WriteOutcome[]> {
+    const idOf = (chunk: readonly SinkEvent[]) => batchId(chunk.map(eventId));
+    return deliverBatch(chunks, {
+      idOf,
+      keyOf: () => 'in order',
+      concurrency: 1,
+      delivered: this.#delivered,
+      send: (chunk) => this.#post(idOf(chunk), JSON.stringify(chunk.map(cloudEvent)), MANY),
+    });
+  }
+
+  async #post(id: string, body: string, contentType: string): Promise<void> {
+    if (!this.#key) throw new Error(`sink ${this.name} was not started`);
+    // Signed at each attempt: receivers refuse timestamps more than a few minutes old.
+    await this.#target.request({
+      method: 'POST',
+      headers: { 'content-type': contentType, ...signedHeaders(this.#key, id, body, Date.now()) },
+      body,
+    });
+  }
+}
+
+/** The events split so that every truncate stands alone, in order. */
+function truncateSegments(events: readonly SinkEvent[]): SinkEvent[][] {
+  const segments: SinkEvent[][] = [[]];
+  for (const event of events) {
+    if (event.op === 't') segments.push([event], []);
+    else segments.at(-1)!.push(event);
+  }
+  return segments.filter((segment) => segment.length > 0);
+}
