@@ -11,7 +11,7 @@ import {
   type SinkEvent,
   type WriteOutcome,
 } from '@cdc/core';
-import { createSink, sinkSchema } from '../services/sinks/src/index.ts';
+import { createSink, sinkSchema, stackTargets } from '../services/sinks/src/index.ts';
 import { peakRssMb } from './common.ts';
 
 export interface WorkerInput {
@@ -66,11 +66,10 @@ const send = (message: WorkerMessage) => process.send?.(message);
 
 /** The sink of any registered kind (services/sinks/src/kinds.ts), as `cdc sink run` makes it. */
 function sinkOf(input: WorkerInput): Sink {
-  const stack = readStackEnv();
   return createSink(sinkSchema.parse(input.sink), {
     brokers: input.brokers,
     registryUrl: input.registryUrl,
-    targets: { redis: stack.REDIS_URL, mongo: stack.MONGO_URL },
+    targets: stackTargets(readStackEnv()),
   });
 }
 

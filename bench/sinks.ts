@@ -28,13 +28,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import {
+  CDC_HEADERS,
   RegistryCodec,
   avroType,
   kafkaBrokerList,
+  kafkaClient,
   readStackEnv,
   silenceKnownKafkajsWarnings,
   wireFormat,
@@ -108,7 +110,7 @@ const run = Date.now().toString(36);
 silenceKnownKafkajsWarnings();
 const stack = readStackEnv();
 const brokers = kafkaBrokerList(stack);
-const kafka = new Kafka({ brokers, clientId: 'bench-sinks', logLevel: logLevel.NOTHING });
+const kafka = kafkaClient(brokers, { clientId: 'bench-sinks' });
 const benchUrl = postgresDatabaseUrl(stack, NAMESPACE);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -230,8 +232,8 @@ async function produceEvents(topic: string, plan: EventPlan = MIXED): Promise<Pr
         key: wireFormat(ids.key, keyType.toBuffer({ id: BigInt(id) })),
         value: wireFormat(ids.value, value),
         headers: {
-          'cdc.commit_lsn': commitLsn.toString(),
-          'cdc.seq': String(seq),
+          [CDC_HEADERS.commitLsn]: commitLsn.toString(),
+          [CDC_HEADERS.seq]: String(seq),
           traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
         },
       });

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { markdownCells as cells } from './markdown.ts';
 import { ERROR_CODES_FILE, errorCodeReferenceText } from './error-code-reference.ts';
 import { ERROR_CODES, errorCodeSpec, type ErrorCodeSpec } from './error-codes.ts';
 import { CdcError } from './errors.ts';
@@ -202,20 +203,6 @@ describe('the table of error codes', () => {
     expect([denied.retriable, ERROR_CODES.KAFKA_REFUSED.retriable]).toEqual([true, false]);
   });
 });
-
-/** Markdown tables compared cell by cell, so prettier's column padding does not matter. */
-const cells = (text: string) =>
-  text
-    .split('\n')
-    .map((line) =>
-      line.startsWith('|')
-        ? line
-            .split(/(?<!\\)\|/u)
-            .map((cell) => cell.trim())
-            .join('|')
-        : line,
-    )
-    .filter((line) => !/^\|[-| ]+\|$/u.test(line.replaceAll(/-+/gu, '-')));
 
 describe('generated error-code reference', () => {
   it(`${ERROR_CODES_FILE} is generated from ERROR_CODES (npm run config:generate)`, () => {

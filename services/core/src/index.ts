@@ -215,3 +215,4 @@ export {
   type SecretContext,
   type SecretSetting,
 } from './secret-setting.ts';
+export { markdownCells } from './markdown.ts';

@@ -20,6 +20,14 @@ export interface RenamedSettings {
   readonly problems: readonly string[];
   /** Where a setting of `value` was written in the input: under its old key, for a renamed one. */
   readonly writtenAt: (path: ConfigPath) => ConfigPath;
+  /**
+   * Every problem of validating `value`: the settings written twice, then the schema's issues,
+   * described at the paths as written (`describe` is the caller's describeIssues).
+   */
+  readonly problemsWith: <I extends { readonly path: PropertyKey[] }>(
+    issues: readonly I[],
+    describe: (issues: I[]) => string[],
+  ) => string[];
 }
 
 export interface RenameContext {
@@ -63,17 +71,22 @@ export function applyRenamedSettings(
     value = setIn(value, rename.in, { ...rest, [rename.to]: old });
     moved.set(pathKey([...rename.in, rename.to]), [...rename.in, rename.from]);
   }
+  const writtenAt = (path: ConfigPath): ConfigPath => {
+    for (let length = path.length; length > 0; length--) {
+      const old = moved.get(pathKey(path.slice(0, length)));
+      if (old) return [...old, ...path.slice(length)];
+    }
+    return path;
+  };
   return {
     value,
     warnings,
     problems,
-    writtenAt: (path) => {
-      for (let length = path.length; length > 0; length--) {
-        const old = moved.get(pathKey(path.slice(0, length)));
-        if (old) return [...old, ...path.slice(length)];
-      }
-      return path;
-    },
+    writtenAt,
+    problemsWith: (issues, describe) => [
+      ...problems,
+      ...describe(issues.map((issue) => ({ ...issue, path: [...writtenAt(issue.path)] }))),
+    ],
   };
 }
 

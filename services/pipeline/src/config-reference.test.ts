@@ -1,23 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { markdownCells as cells } from '@cdc/core';
 import { JSON_SCHEMA_FILE, REFERENCE_FILE, pipelineJsonSchema, referenceText } from './config-reference.ts';
 
 const root = new URL('../../../', import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
-
-/** Markdown tables compared cell by cell, so prettier's column padding does not matter. */
-const cells = (text: string) =>
-  text
-    .split('\n')
-    .map((line) =>
-      line.startsWith('|')
-        ? line
-            .split(/(?<!\\)\|/u)
-            .map((cell) => cell.trim())
-            .join('|')
-        : line,
-    )
-    .filter((line) => !/^\|[-| ]+\|$/u.test(line.replaceAll(/-+/gu, '-')));
 
 describe('generated config reference', () => {
   it(`${JSON_SCHEMA_FILE} is the JSON Schema of the current zod schema (npm run config:generate)`, () => {

@@ -296,13 +296,8 @@ export function parsePipelineConfig(
   const { value, fromEnv } = withEnvFallbacks(renamed.value as Record<string, unknown>, env);
   const parsed = pipelineSchema.safeParse(value);
   if (parsed.success && renamed.problems.length === 0) return parsed.data;
-  const issues = (parsed.error?.issues ?? []).map((issue) => ({
-    ...issue,
-    path: [...renamed.writtenAt(issue.path)],
-  }));
-  const problems = [
-    ...renamed.problems,
-    ...describeIssues(issues, pipelineSchema, {
+  const problems = renamed.problemsWith(parsed.error?.issues ?? [], (issues) =>
+    describeIssues(issues, pipelineSchema, {
       ...(options.lineOf ? { lineOf: options.lineOf } : {}),
       envOf: (path) =>
         fromEnv.get(
@@ -313,7 +308,7 @@ export function parsePipelineConfig(
             .replace(/\.\d+$/u, ''),
         ),
     }),
-  ];
+  );
   throw new CdcError(
     'INVALID_CONFIG',
     `invalid pipeline configuration${where}:\n  ${problems.join('\n  ')}`,

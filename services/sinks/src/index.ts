@@ -1,5 +1,5 @@
 export { ALL_SINK_KINDS, SINK_KINDS } from './kinds.ts';
-export { cleanSinkNamespaces } from './namespaces.ts';
+export { cleanSinkNamespaces, stackTargets } from './namespaces.ts';
 export { MongoSink, createMongoSink, mongoSinkSchema } from './mongo/index.ts';
 export {
   RedisSink,
@@ -24,4 +24,4 @@ export {
   type SinkStatus,
 } from './service.ts';
 export { parseSinkEntry, sinkEntry } from './shared-settings.ts';
-export type { SecretPath, SinkContext, SinkKind, SinkNamespace, TargetSection } from './sink-kind.ts';
+export type { SinkContext, SinkKind, SinkNamespace, TargetSection } from './sink-kind.ts';

@@ -1,3 +1,4 @@
+import type { StackEnv } from '@cdc/core';
 import { ALL_SINK_KINDS } from './kinds.ts';
 import type { TargetSection } from './sink-kind.ts';
 
@@ -17,4 +18,9 @@ export async function cleanSinkNamespaces(
         : Promise.resolve(),
     ),
   );
+}
+
+/** The local stack's servers as the connection sections sinks fall back to (redis.url, mongo.url). */
+export function stackTargets(env: Pick<StackEnv, 'REDIS_URL' | 'MONGO_URL'>): Record<TargetSection, string> {
+  return { redis: env.REDIS_URL, mongo: env.MONGO_URL };
 }

@@ -3,7 +3,7 @@ import {
   CdcError,
   SHARED_SETTINGS,
   SinkRuntime,
-  redactSecret,
+  redactSecrets,
   redactUrl,
   serveService,
   type ServeOptions,
@@ -75,24 +75,10 @@ export function createSink(config: SinkConfig, connections: SinkConnections, pat
   });
 }
 
-/** The entry with its kind's secret settings hidden, for printing. */
+/** The entry for printing: its secret settings (by their type) and its url's password hidden. */
 export function redactSinkConfig(config: SinkConfig): Record<string, unknown> {
-  const redacted: Record<string, unknown> = { ...config };
-  for (const secret of sinkKind(config.kind).secrets) {
-    redacted[secret.path[0]!] = hideAt(redacted[secret.path[0]!], secret.path.slice(1), secret.form);
-  }
-  return redacted;
-}
-
-function hideAt(value: unknown, rest: readonly string[], form: 'url' | 'secret'): unknown {
-  if (value === undefined || value === null) return value;
-  if (rest.length > 0) {
-    if (typeof value !== 'object') return value;
-    const inner = value as Record<string, unknown>;
-    return { ...inner, [rest[0]!]: hideAt(inner[rest[0]!], rest.slice(1), form) };
-  }
-  if (form === 'url') return typeof value === 'string' ? redactUrl(value) : value;
-  return redactSecret(value as Parameters<typeof redactSecret>[0]);
+  const redacted = redactSecrets(sinkKind(config.kind).entry, config) as Record<string, unknown>;
+  return typeof redacted.url === 'string' ? { ...redacted, url: redactUrl(redacted.url) } : redacted;
 }
 
 /** healthPort, onHealthServer and signal (stops it also while it still waits to start): ServeOptions. */

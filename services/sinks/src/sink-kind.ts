@@ -12,7 +12,11 @@ export interface SinkKind<Entry extends z.ZodObject = z.ZodObject> {
   readonly kind: z.output<Entry>['kind'];
   /** How people name the target: "Redis", "MongoDB", "webhook receivers". */
   readonly title: string;
-  /** The whole `sinks:` entry of this kind: sinkEntry(...) of shared-settings.ts, with its own settings. */
+  /**
+   * The whole `sinks:` entry of this kind: sinkEntry(...) of shared-settings.ts, with its own
+   * settings. Secrets are core's `secretSetting`, which every print of a config hides (the type
+   * says it, so no list can forget one); a `url`'s password is hidden too.
+   */
   readonly entry: Entry;
   /** What the target allows: the shared settings its entry takes, and what the conformance suite asks. */
   readonly supports: SinkCapabilities;
@@ -21,8 +25,6 @@ export interface SinkKind<Entry extends z.ZodObject = z.ZodObject> {
    * pipeline file (`redis:` -> `redis.url`, which falls back to env REDIS_URL). None: `url` is required.
    */
   readonly defaultTarget?: TargetSection;
-  /** Settings whose values are secret, hidden whenever a config is printed (`url` hides only a URL's password). */
-  readonly secrets: readonly SecretPath[];
   /** `cdc sink verify` can compare the target with the source table (the sink implements `scan`). */
   readonly verifiable: boolean;
   /** The sink an entry describes. */
@@ -42,13 +44,6 @@ export interface SinkCapabilities extends SharedSettingsOf {
 
 /** The pipeline file's top-level connection sections that a kind's target address can fall back to. */
 export type TargetSection = 'redis' | 'mongo';
-
-export interface SecretPath {
-  /** The setting's path inside the entry: ['url'], ['auth', 'token']. */
-  readonly path: readonly string[];
-  /** `url`: hide the password of a connection URL; `secret`: a secret setting (core's secretSetting). */
-  readonly form: 'url' | 'secret';
-}
 
 export interface SinkContext {
   /** The target's address: the entry's `url`, or its kind's default section's. */

@@ -267,18 +267,13 @@ function parseFrom(input: unknown, env: Env, origin: Origin): SourceConfig {
   const { value, fromEnv } = withSourceEnvFallbacks(renamed.value, env);
   const parsed = sourceConfigSchema.safeParse(value);
   if (parsed.success && renamed.problems.length === 0) return parsed.data;
-  const issues = (parsed.error?.issues ?? []).map((issue) => ({
-    ...issue,
-    path: [...renamed.writtenAt(issue.path)],
-  }));
-  const problems = [
-    ...renamed.problems,
-    ...describeIssues(issues, sourceConfigSchema, {
+  const problems = renamed.problemsWith(parsed.error?.issues ?? [], (issues) =>
+    describeIssues(issues, sourceConfigSchema, {
       prefix: ['source'],
       ...(origin.lineOf ? { lineOf: origin.lineOf } : {}),
       envOf: (path) => fromEnv.get(formatConfigPath(path.slice(0, 2))),
     }),
-  ];
+  );
   const where = origin.file ? ` in the source: section of ${origin.file}` : '';
   throw new CdcError('INVALID_CONFIG', `invalid source configuration${where}:\n  ${problems.join('\n  ')}`, {
     fix: `correct the settings listed above${origin.file ? ` in ${origin.file}` : ''}`,

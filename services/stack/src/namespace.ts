@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { kafkaBrokerList, type StackEnv } from '@cdc/core';
+import { kafkaBrokerList, kafkaClient, sinkGroupId, type StackEnv } from '@cdc/core';
 
 /**
  * Everything of one namespace on the stack's servers: a PostgreSQL database named `id` (and its
@@ -48,7 +47,7 @@ export async function dropPostgresDatabase(env: StackEnv, id: string): Promise<v
 }
 
 export async function dropKafkaTopics(env: StackEnv, id: string): Promise<void> {
-  const admin = new Kafka({ brokers: kafkaBrokerList(env), logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient(kafkaBrokerList(env)).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${id}.`));
@@ -56,7 +55,7 @@ export async function dropKafkaTopics(env: StackEnv, id: string): Promise<void> 
     // Committed offsets outlive their topics: a group reading a re-created topic would skip data.
     const groups = (await admin.listGroups()).groups
       .map((group) => group.groupId)
-      .filter((group) => group.startsWith(id) || group.startsWith(`cdc-sink.${id}`));
+      .filter((group) => group.startsWith(id) || group.startsWith(sinkGroupId(id)));
     if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
   } finally {
     await admin.disconnect();

@@ -11,7 +11,7 @@ import {
   dropPostgresDatabase,
   dropSubjects,
 } from '@cdc/stack/namespace';
-import { cleanSinkNamespaces } from '@cdc/sinks';
+import { cleanSinkNamespaces, stackTargets } from '@cdc/sinks';
 
 /**
  * Names that belong to one test file alone, on servers that all test files share, and the
@@ -53,7 +53,7 @@ export function isolate(label: string): Isolation {
     await Promise.all([
       dropKafkaTopics(env, id),
       dropSubjects(env, id),
-      cleanSinkNamespaces({ redis: env.REDIS_URL, mongo: env.MONGO_URL }, id),
+      cleanSinkNamespaces(stackTargets(env), id),
       database ? dropPostgresDatabase(env, id) : Promise.resolve(),
     ]);
   }, 60_000);

@@ -5,7 +5,14 @@ import pg from 'pg';
 import { isVerifiable, kafkaClient, readStackEnv, verifyRows, type VerifyReport } from '@cdc/core';
 import { connectionsOf, type PipelineConfig } from '@cdc/pipeline';
 import { runProcessor, type ProcessorHandle } from '@cdc/processor';
-import { cleanSinkNamespaces, createSink, runSink, sinkKind, type SinkHandle } from '@cdc/sinks';
+import {
+  cleanSinkNamespaces,
+  createSink,
+  runSink,
+  sinkKind,
+  stackTargets,
+  type SinkHandle,
+} from '@cdc/sinks';
 import { readTableRows, runSource, type SourceHandle } from '@cdc/source-postgres';
 import { dropNamespace } from '@cdc/stack/namespace';
 import { tableOfTopic } from '../sink-verify.ts';
@@ -35,10 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const env = readStackEnv();
   process.env.CDC_PII_SALT ??= randomBytes(24).toString('hex'); // the demo's masking salt, this run only
   console.log(`\n1. A clean namespace '${DEMO}' (database, topics, consumer groups, keys)`);
-  await Promise.all([
-    dropNamespace(env, DEMO),
-    cleanSinkNamespaces({ redis: env.REDIS_URL, mongo: env.MONGO_URL }, DEMO),
-  ]);
+  await Promise.all([dropNamespace(env, DEMO), cleanSinkNamespaces(stackTargets(env), DEMO)]);
   const config = await demoPipeline(PIPELINE, env);
   const url = config.source!.database.url;
   await createSchema(env.CDC_PG_URL, url);

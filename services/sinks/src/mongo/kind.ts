@@ -10,7 +10,6 @@ export const mongoKind = {
   entry: mongoSinkSchema,
   supports: MONGO_SUPPORTS,
   defaultTarget: 'mongo',
-  secrets: [{ path: ['url'], form: 'url' }],
   verifiable: true,
   create: (entry, context) => createMongoSink({ ...entry, url: context.url }),
   namespace: {

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createClient } from './client.ts';
 import type { SinkKind } from '../sink-kind.ts';
 import { REDIS_SUPPORTS, redisSinkSchema } from './config.ts';
 import { RedisSink } from './redis-sink.ts';
@@ -10,7 +10,6 @@ export const redisKind = {
   entry: redisSinkSchema,
   supports: REDIS_SUPPORTS,
   defaultTarget: 'redis',
-  secrets: [{ path: ['url'], form: 'url' }],
   verifiable: true,
   create: (entry, context) => new RedisSink({ ...entry, url: context.url }, { setting: context.urlSetting }),
   namespace: {
@@ -18,8 +17,8 @@ export const redisKind = {
     place: (entry, namespace) =>
       typeof entry.key === 'string' ? { ...entry, key: `${namespace}:${entry.key}` } : { ...entry },
     clean: async (url, namespace) => {
-      const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      redis.on('error', () => undefined);
+      const redis = createClient(url);
+      redis.on('error', () => undefined); // a failure reaches us through the commands
       try {
         let cursor = '0';
         do {

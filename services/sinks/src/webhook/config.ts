@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { MAPPING_ERROR, secretSetting } from '@cdc/core';
-import { httpSettings, httpUrlSetting, requestsSetting } from '../http/http-settings.ts';
+import {
+  concurrencySetting,
+  httpUrlSetting,
+  requestsSetting,
+  timeoutMsSetting,
+} from '../http/http-settings.ts';
 import { parseSinkEntry, sinkEntry } from '../shared-settings.ts';
 
 /**
@@ -45,7 +50,6 @@ export const webhookSinkSchema = sinkEntry('webhook', WEBHOOK_SUPPORTS, {
     )
     .prefault({})
     .describe('Several changes per request'),
-  ...httpSettings({ requests: { perSecond: 100, burst: 100 } }),
   // A receiver documents no rate of its own: unlimited unless the entry sets one.
   requests: requestsSetting({ perSecond: 100, burst: 100 })
     .unwrap()
@@ -53,6 +57,8 @@ export const webhookSinkSchema = sinkEntry('webhook', WEBHOOK_SUPPORTS, {
     .describe(
       'Request budget of the receiver, { per_second, burst }; default unlimited (Retry-After is always honoured)',
     ),
+  timeout_ms: timeoutMsSetting,
+  concurrency: concurrencySetting(),
 }).describe(
   'Outgoing webhook: POSTs each change as a CloudEvent (JSON), signed per Standard Webhooks, retried while the receiver fails',
 );

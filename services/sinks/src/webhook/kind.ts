@@ -8,11 +8,6 @@ export const webhookKind = {
   title: 'webhook receivers',
   entry: webhookSinkSchema,
   supports: WEBHOOK_SUPPORTS,
-  // A receiver URL may carry credentials (user:password@); the signing secret is secret.
-  secrets: [
-    { path: ['url'], form: 'url' },
-    { path: ['secret'], form: 'secret' },
-  ],
   verifiable: false,
   create: (entry, context) => new WebhookSink(entry, context.path),
 } as const satisfies SinkKind<typeof webhookSinkSchema>;

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { CdcError } from '@cdc/core';
 
 /**
@@ -8,8 +8,11 @@ import { CdcError } from '@cdc/core';
  */
 export const SECRET_PREFIX = 'whsec_';
 
-/** The signing key of a secret, or a CdcError naming the setting when it is not base64. */
-export function signingKey(secret: string, setting: string): Buffer {
+/**
+ * The signing key of a secret, or a CdcError naming the setting when it is not base64. A KeyObject
+ * made once: createHmac would otherwise make one from the bytes for every request.
+ */
+export function signingKey(secret: string, setting: string): KeyObject {
   const text = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const key = Buffer.from(text, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/u.test(text) || key.length < 16) {
@@ -21,7 +24,7 @@ export function signingKey(secret: string, setting: string): Buffer {
       },
     );
   }
-  return key;
+  return createSecretKey(key);
 }
 
 export interface SignedHeaders {
@@ -30,7 +33,7 @@ export interface SignedHeaders {
   readonly 'webhook-signature': string;
 }
 
-export function signedHeaders(key: Buffer, id: string, body: string, nowMs: number): SignedHeaders {
+export function signedHeaders(key: KeyObject, id: string, body: string, nowMs: number): SignedHeaders {
   const timestamp = Math.floor(nowMs / 1000).toString();
   const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };

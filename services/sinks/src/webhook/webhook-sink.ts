@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { resolveSecret, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
 import { DeliveredIds, deliverBatch } from '../http/delivery.ts';
 import { budgetOf } from '../http/http-settings.ts';
@@ -29,7 +30,7 @@ export class WebhookSink implements Sink {
   readonly #abort = new AbortController();
   readonly #target: HttpTarget;
   readonly #delivered = new DeliveredIds(DELIVERED_MEMO);
-  #key: Buffer | undefined;
+  #key: KeyObject | undefined;
 
   constructor(config: WebhookSinkConfig, path: string) {
     this.name = config.name;

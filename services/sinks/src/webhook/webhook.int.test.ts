@@ -10,6 +10,7 @@ import {
   startCli,
   waitFor,
 } from '@cdc/testkit';
+import { stackTargets } from '../namespaces.ts';
 import { runSink, sinkSchema, type SinkHandle } from '../service.ts';
 import { TestReceiver } from './test-receiver.ts';
 
@@ -20,7 +21,7 @@ const iso = isolate('webhook_sink');
 const connections = {
   brokers: kafkaBrokerList(iso.env),
   registryUrl: iso.env.SCHEMA_REGISTRY_URL,
-  targets: { redis: iso.env.REDIS_URL, mongo: iso.env.MONGO_URL },
+  targets: stackTargets(iso.env),
 };
 const receivers = new Set<TestReceiver>();
 const handles = new Set<SinkHandle>();
