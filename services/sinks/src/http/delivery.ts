@@ -29,6 +29,11 @@ export class DeliveredIds {
     }
   }
 
+  /** Forgets every id: the batch they belong to is settled. */
+  clear(): void {
+    this.#ids.clear();
+  }
+
   get size(): number {
     return this.#ids.size;
   }

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
 import { needsOperator } from '@cdc/core';
 import { requestFailure, responseFailure, shownUrl, verdictOf } from './http-failure.ts';
 
 const exchange = { target: 'api', method: 'POST', url: 'https://api.example/v1/pages' };
 
-/** What fetch throws when a request could not be made, as undici builds it. */
-async function fetchError(url: string, init?: RequestInit): Promise<unknown> {
-  return fetch(url, init).then(
+/** What undici's request (HttpTarget's client) throws when a request could not be made. */
+async function requestError(url: string, options?: Parameters<typeof request>[1]): Promise<unknown> {
+  return request(url, options).then(
     () => undefined,
     (error: unknown) => error,
   );
 }
 
-function socketError(code: string, message: string): TypeError {
-  return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
+function socketError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 describe('verdictOf', () => {
@@ -52,7 +53,7 @@ describe('responseFailure', () => {
   it('carries the Retry-After of a 503 as a hint, and the body on one line', () => {
     const failure = responseFailure(
       exchange,
-      { status: 503, headers: new Headers({ 'retry-after': '7' }), body: 'down\n  for maintenance\n' },
+      { status: 503, headers: { 'retry-after': '7' }, body: 'down\n  for maintenance\n' },
       'retriable',
       Date.now(),
     );
@@ -63,12 +64,7 @@ describe('responseFailure', () => {
   });
 
   it('names Notion’s 529 and leaves an empty body out', () => {
-    const failure = responseFailure(
-      exchange,
-      { status: 529, headers: new Headers(), body: '' },
-      'retriable',
-      0,
-    );
+    const failure = responseFailure(exchange, { status: 529, headers: {}, body: '' }, 'retriable', 0);
     expect(failure.message).toBe(
       'HTTP target api is unavailable: POST https://api.example/v1/pages answered 529 Site Overloaded',
     );
@@ -84,11 +80,9 @@ describe('requestFailure', () => {
       [socketError('ECONNRESET', 'read ECONNRESET'), 'connection reset'],
       [socketError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'), 'Headers Timeout Error'],
       [
-        new TypeError('fetch failed', {
-          cause: new AggregateError([
-            Object.assign(new Error('connect ECONNREFUSED ::1:80'), { code: 'ECONNREFUSED' }),
-          ]),
-        }),
+        new AggregateError([
+          Object.assign(new Error('connect ECONNREFUSED ::1:80'), { code: 'ECONNREFUSED' }),
+        ]),
         'connection refused',
       ],
     ] as const;
@@ -100,15 +94,27 @@ describe('requestFailure', () => {
         `HTTP target api is unavailable: POST https://api.example/v1/pages failed: ${words}`,
       ]);
     }
-    const timedOut = requestFailure(exchange, new DOMException('timeout', 'TimeoutError'), 250);
-    expect([timedOut.code, timedOut.retriable]).toEqual(['HTTP_TARGET_UNAVAILABLE', true]);
-    expect(timedOut.message).toContain('got no answer within 250 ms');
+    const timeouts = [
+      ['UND_ERR_CONNECT_TIMEOUT', 'could not connect within 250 ms'],
+      ['UND_ERR_HEADERS_TIMEOUT', 'got no answer within 250 ms'],
+      ['UND_ERR_BODY_TIMEOUT', 'got an answer whose body stalled for 250 ms'],
+    ] as const;
+    for (const [code, words] of timeouts) {
+      const timedOut = requestFailure(exchange, socketError(code, 'Timeout Error'), 250);
+      expect([timedOut.code, timedOut.retriable, timedOut.message]).toEqual([
+        'HTTP_TARGET_UNAVAILABLE',
+        true,
+        `HTTP target api is unavailable: POST https://api.example/v1/pages ${words}`,
+      ]);
+    }
   });
 
   it('stops for an operator when the target cannot be reached as configured', async () => {
-    const badPort = requestFailure(exchange, await fetchError('http://127.0.0.1:1/')); // a port fetch refuses
-    expect([badPort.code, needsOperator(badPort)]).toEqual(['HTTP_TARGET_MISCONFIGURED', true]);
-    expect(badPort.message).toContain('failed: bad port');
+    const altName = requestFailure(
+      exchange,
+      socketError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+    );
+    expect([altName.code, needsOperator(altName)]).toEqual(['HTTP_TARGET_MISCONFIGURED', true]);
     const tls = requestFailure(
       exchange,
       socketError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
@@ -117,11 +123,11 @@ describe('requestFailure', () => {
     expect(tls.message).toContain('unable to verify the first certificate');
   });
 
-  it('refuses for good a request fetch would not send', async () => {
-    const error = await fetchError('http://127.0.0.1:9/', { headers: { 'x-name': 'line\nbreak' } });
+  it('refuses for good a request the client would not send', async () => {
+    const error = await requestError('http://127.0.0.1:9/', { headers: { 'x-name': 'line\nbreak' } });
     const failure = requestFailure(exchange, error);
     expect([failure.code, failure.retriable]).toEqual(['HTTP_TARGET_REFUSED', false]);
-    expect(failure.message).toContain('could not be sent: Headers.append');
+    expect(failure.message).toContain('could not be sent: invalid x-name header');
   });
 });
 

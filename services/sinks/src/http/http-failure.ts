@@ -8,11 +8,17 @@ import { retryAfterMs } from './retry-after.ts';
  */
 export type HttpVerdict = 'ok' | 'retriable' | 'final' | 'operator';
 
-/** An answer as the target gave it. */
+/** An answer as the target gave it; header names in lower case, a repeated header as an array. */
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
+}
+
+/** A header of an answer (the first, when it came more than once); null when it did not come. */
+export function headerOf(response: Pick<HttpResponse, 'headers'>, name: string): string | null {
+  const value = response.headers[name.toLowerCase()];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 /** Which request of which target, as messages may show it: never its headers (they hold secrets). */
@@ -59,7 +65,7 @@ export function responseFailure(
   const request = `${exchange.method} ${exchange.url}`;
   if (verdict === 'retriable') {
     const retryAfter = RETRY_AFTER_STATUSES.has(response.status)
-      ? retryAfterMs(response.headers.get('retry-after'), nowMs)
+      ? retryAfterMs(headerOf(response, 'retry-after'), nowMs)
       : undefined;
     const when = retryAfter === undefined ? '' : ` (retry after ${formatMs(retryAfter)})`;
     return new CdcError(
@@ -78,7 +84,7 @@ export function responseFailure(
       { fix: `correct the credentials the sink sends to ${exchange.target}, then start it again`, details },
     );
   }
-  const redirect = response.status >= 300 && response.status <= 399 ? response.headers.get('location') : null;
+  const redirect = response.status >= 300 && response.status <= 399 ? headerOf(response, 'location') : null;
   return new CdcError(
     'HTTP_TARGET_REFUSED',
     `HTTP target ${exchange.target} refused ${request}: ${answer}` +
@@ -89,18 +95,32 @@ export function responseFailure(
 }
 
 /**
- * The error for a request that got no answer. Network failures and our timeout are retriable
- * (HTTP_TARGET_UNAVAILABLE); a target that cannot be reached as configured (an untrusted
- * certificate, a port fetch refuses) needs an operator; a request fetch would not send (an
- * invalid header value) is refused for good. The caller handles its own stop signal first.
+ * The error for a request that got no answer. Network failures and timeouts are retriable
+ * (HTTP_TARGET_UNAVAILABLE); a target that cannot be reached as configured (a TLS certificate
+ * not trusted) needs an operator; a request the client would not send (an invalid header value)
+ * is refused for good. `timeoutMs` is the target's, for the words of a timeout. The caller
+ * handles its own stop first.
  */
-export function requestFailure(exchange: HttpExchange, error: unknown, timedOutAfterMs?: number): CdcError {
+export function requestFailure(exchange: HttpExchange, error: unknown, timeoutMs?: number): CdcError {
   const request = `${exchange.method} ${exchange.url}`;
-  if (timedOutAfterMs !== undefined) {
+  const timeout = timeoutMs === undefined ? undefined : timeoutWords(error, timeoutMs);
+  if (timeout !== undefined) {
     return new CdcError(
       'HTTP_TARGET_UNAVAILABLE',
-      `HTTP target ${exchange.target} is unavailable: ${request} got no answer within ${timedOutAfterMs} ms`,
-      { retriable: true, details: { ...exchange, timeoutMs: timedOutAfterMs }, cause: error },
+      `HTTP target ${exchange.target} is unavailable: ${request} ${timeout}`,
+      { retriable: true, details: { ...exchange, timeoutMs }, cause: error },
+    );
+  }
+  const reason = deepestMessage(error);
+  if (untrustedCertificate(error)) {
+    return new NeedsOperatorError(
+      'HTTP_TARGET_MISCONFIGURED',
+      `HTTP target ${exchange.target} cannot be reached as configured: ${request} failed: ${reason}`,
+      {
+        fix: `make the TLS certificate of ${exchange.target} trusted (NODE_EXTRA_CA_CERTS), or correct its url`,
+        details: { ...exchange },
+        cause: error,
+      },
     );
   }
   const network = networkFailure(error);
@@ -109,18 +129,6 @@ export function requestFailure(exchange: HttpExchange, error: unknown, timedOutA
       'HTTP_TARGET_UNAVAILABLE',
       `HTTP target ${exchange.target} is unavailable: ${request} failed: ${network}`,
       { retriable: true, details: { ...exchange }, cause: error },
-    );
-  }
-  const reason = deepestMessage(error);
-  if (isFetchFailure(error)) {
-    return new NeedsOperatorError(
-      'HTTP_TARGET_MISCONFIGURED',
-      `HTTP target ${exchange.target} cannot be reached as configured: ${request} failed: ${reason}`,
-      {
-        fix: `correct the url of ${exchange.target}, or make its TLS certificate trusted (NODE_EXTRA_CA_CERTS)`,
-        details: { ...exchange },
-        cause: error,
-      },
     );
   }
   return new CdcError(
@@ -139,7 +147,7 @@ export function shownUrl(url: URL, shown: 'path' | 'origin' = 'path'): string {
 }
 
 // Socket-level codes: errno names (ECONNRESET), resolver ones (EAI_AGAIN), and undici's own,
-// except those that mean fetch was asked something it cannot do.
+// except those that mean the client was asked something it cannot do.
 const NETWORK_CODE = /^(?:E[A-Z]+|EAI_[A-Z]+|UND_ERR_[A-Z_]+)$/u;
 const LOCAL_UNDICI_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_INVALID_ARG',
@@ -147,7 +155,7 @@ const LOCAL_UNDICI_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
 ]);
 
-/** The network problem behind a fetch failure, in words; undefined when it is not one. */
+/** The network problem behind a failed request, in words; undefined when it is not one. */
 function networkFailure(error: unknown): string | undefined {
   for (const link of errorChain(error)) {
     const code = link.code;
@@ -158,9 +166,30 @@ function networkFailure(error: unknown): string | undefined {
   return networkProblem(error);
 }
 
-// undici's words for "the request went out (or tried to) and the connection failed".
-function isFetchFailure(error: unknown): boolean {
-  return error instanceof TypeError && (error.message === 'fetch failed' || error.message === 'terminated');
+// undici's timeouts (HttpTarget sets them to the target's timeout_ms), in words.
+const TIMEOUTS: Readonly<Record<string, (ms: number) => string>> = {
+  UND_ERR_CONNECT_TIMEOUT: (ms) => `could not connect within ${ms} ms`,
+  UND_ERR_HEADERS_TIMEOUT: (ms) => `got no answer within ${ms} ms`,
+  UND_ERR_BODY_TIMEOUT: (ms) => `got an answer whose body stalled for ${ms} ms`,
+};
+
+function timeoutWords(error: unknown, timeoutMs: number): string | undefined {
+  for (const link of errorChain(error)) {
+    const words = typeof link.code === 'string' ? TIMEOUTS[link.code] : undefined;
+    if (words) return words(timeoutMs);
+  }
+  return undefined;
+}
+
+// OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED,
+// DEPTH_ZERO_SELF_SIGNED_CERT, ...) and Node's ERR_TLS_CERT_ALTNAME_INVALID.
+const CERTIFICATE_CODE = /CERT|UNABLE_TO_(?:GET|VERIFY)|SELF_SIGNED|^ERR_TLS_/u;
+
+function untrustedCertificate(error: unknown): boolean {
+  for (const link of errorChain(error)) {
+    if (typeof link.code === 'string' && CERTIFICATE_CODE.test(link.code)) return true;
+  }
+  return false;
 }
 
 function deepestMessage(error: unknown): string {

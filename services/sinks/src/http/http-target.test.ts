@@ -41,7 +41,7 @@ describe('HttpTarget', () => {
       body: '{"id":1}',
     });
     expect(created).toMatchObject({ status: 201, body: 'got {"id":1}' });
-    expect(created.headers.get('x-answer')).toBe('yes');
+    expect(created.headers['x-answer']).toBe('yes');
     const read = await target.request({});
     expect(read.status).toBe(200);
     expect(server.received.map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -200,6 +200,23 @@ describe('HttpTarget', () => {
     after.slice(2).forEach((ms, i) => expect(ms).toBeGreaterThanOrEqual(100 * (i + 1) - 0.5));
   });
 
+  it('has at most `concurrency` requests in flight, whoever sends them', async () => {
+    let inFlight = 0;
+    let most = 0;
+    server = await startTestServer((_req, res) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        answer(res, 204);
+      }, 30);
+    });
+    const target = new HttpTarget({ name: 'api', url: server.url, timeoutMs: 5000, concurrency: 2 });
+    await Promise.all(Array.from({ length: 8 }, () => target.request({ body: 'x' })));
+    expect(server.received).toHaveLength(8);
+    expect(most).toBe(2);
+  });
+
   it('retries (as a retriable failure) a refused connection, a dropped one and a target that does not answer in time', async () => {
     const refusedPort = await closedPort();
     const nobody = new HttpTarget({ name: 'away', url: `http://127.0.0.1:${refusedPort}`, timeoutMs: 5000 });
@@ -246,8 +263,11 @@ describe('HttpTarget', () => {
     const waiting = target.request({});
     while (server.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort(new Error('stopping'));
-    await expect(underWay).rejects.toThrow('stopping');
-    await expect(waiting).rejects.toThrow('stopping');
+    // Both awaited together: either may end first.
+    await Promise.all([
+      expect(underWay).rejects.toThrow('stopping'),
+      expect(waiting).rejects.toThrow('stopping'),
+    ]);
     expect(server.received).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import type { CdcError } from '@cdc/core';
+import { Agent } from 'undici';
 import {
   requestFailure,
   responseFailure,
@@ -18,6 +19,11 @@ export interface HttpTargetOptions {
   readonly budget?: RequestBudgetOptions;
   /** How long one request may take, its body read included. */
   readonly timeoutMs: number;
+  /**
+   * Requests in flight at most, over every caller (the batches of all partitions): one per
+   * connection, the rest wait their turn. Default: no limit.
+   */
+  readonly concurrency?: number;
   /** The service's stop: a request under way or waiting for its turn ends with its reason. */
   readonly signal?: AbortSignal;
   /**
@@ -52,16 +58,26 @@ export interface HttpTargetCounters {
 
 /**
  * One HTTP target (a REST API, a webhook receiver) as every HTTP sink uses it: each request
- * waits for its turn in the target's budget, is sent with fetch, must be answered within the
- * timeout, and comes back as the answer of a 2xx or as the CdcError of http-failure.ts. A
- * Retry-After pauses the whole budget. Redirects are not followed (fetch would resend the
- * sink's credentials, and a write API that moves is a setting to correct).
+ * waits for its turn in the target's budget, is sent with undici's `request` over the target's
+ * own pool of kept-alive connections, must be answered within the timeout, and comes back as the
+ * answer of a 2xx or as the CdcError of http-failure.ts. A Retry-After pauses the whole budget.
+ * Redirects are not followed (they would resend the sink's credentials, and a write API that
+ * moves is a setting to correct).
+ *
+ * Why `request` and not fetch: fetch builds WHATWG Request, Response, Headers and streams for
+ * every exchange; bench:sinks measured a plain fetch client at 0.43 of a plain `request` client
+ * posting the same webhook requests to the same receiver (BENCHMARKS.md). For the same reason
+ * the timeout and the service's stop are the pool's (undici's timeouts, and closing the pool)
+ * rather than an AbortController and a timer per request.
  */
 export class HttpTarget {
   readonly name: string;
   readonly url: URL;
   readonly budget: RequestBudget;
   readonly #options: HttpTargetOptions;
+  readonly #pool: Agent;
+  /** The origin and path of `url`, read once. */
+  readonly #place: readonly [string, string];
   #requests = 0;
   #retriableFailures = 0;
   #refusals = 0;
@@ -70,8 +86,21 @@ export class HttpTarget {
   constructor(options: HttpTargetOptions) {
     this.name = options.name;
     this.url = new URL(options.url);
+    this.#place = placeOf(this.url);
     this.budget = options.budget ? new RequestBudget(options.budget) : RequestBudget.unlimited();
     this.#options = options;
+    this.#pool = new Agent({
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      ...(options.concurrency === undefined ? {} : { connections: options.concurrency }),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: options.timeoutMs },
+    });
+    // The service's stop ends the requests under way with its reason (request() rethrows it).
+    const stop = options.signal;
+    const close = () => this.#pool.destroy(stop?.reason as Error).catch(() => undefined);
+    if (stop?.aborted) void close();
+    else stop?.addEventListener('abort', () => void close(), { once: true });
   }
 
   get counters(): HttpTargetCounters {
@@ -86,46 +115,35 @@ export class HttpTarget {
   /** Sends one request; resolves with the answer of a 2xx, throws the classified failure otherwise. */
   async request(request: HttpRequest): Promise<HttpResponse> {
     const stop = this.#options.signal;
-    const url = new URL(request.url ?? this.url, this.url);
+    const url = request.url === undefined ? this.url : new URL(request.url, this.url);
+    const [origin, path] = url === this.url ? this.#place : placeOf(url);
     const method = (request.method ?? (request.body === undefined ? 'GET' : 'POST')).toUpperCase();
-    const exchange = { target: this.name, method, url: shownUrl(url, this.#options.urlShown) };
     await this.budget.take(stop);
-    // One controller and one timer per request, cleared when it ends: AbortSignal.timeout and
-    // AbortSignal.any per request kept a timer and a listener each alive (bench:sinks, webhook: 550
-    // MB of RSS and a third of the throughput of a plain client).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`no answer within ${this.#options.timeoutMs} ms`));
-    }, this.#options.timeoutMs);
-    const onStop = () => controller.abort(stop?.reason);
-    stop?.addEventListener('abort', onStop, { once: true });
     this.#requests += 1;
     let response: HttpResponse;
     try {
-      const answer = await fetch(url, {
+      // The pool's own request: no URL parsed again per request.
+      const answer = await this.#pool.request({
+        origin,
+        path,
         method,
         headers: request.headers,
         body: request.body,
-        redirect: 'manual',
-        signal: controller.signal,
       });
       // Read in full even when refused: the body says why, and the connection goes back to the pool.
-      response = { status: answer.status, headers: answer.headers, body: await answer.text() };
+      response = { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
     } catch (error) {
       if (stop?.aborted) throw stop.reason;
-      const failure = requestFailure(exchange, error, timedOut ? this.#options.timeoutMs : undefined);
+      const exchange = { target: this.name, method, url: shownUrl(url, this.#options.urlShown) };
+      const failure = requestFailure(exchange, error, this.#options.timeoutMs);
       this.#count(failure);
       throw failure;
-    } finally {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
     }
     this.#lastStatus = response.status;
     const verdict = this.#options.classify?.(response) ?? verdictOf(response.status);
     if (verdict === 'ok') return response;
     const now = Date.now();
+    const exchange = { target: this.name, method, url: shownUrl(url, this.#options.urlShown) };
     const failure = responseFailure(exchange, response, verdict, now);
     const retryAfter = failure.details.retryAfterMs;
     if (typeof retryAfter === 'number') this.budget.pauseUntil(now + retryAfter);
@@ -138,3 +156,9 @@ export class HttpTarget {
     else this.#refusals += 1;
   }
 }
+
+const placeOf = (url: URL): [string, string] => [url.origin, `${url.pathname}${url.search}`];
+
+// Longer than receivers usually keep an idle connection (Node's http server: 5 s); undici closes
+// one when the server's Keep-Alive header says it will.
+const KEEP_ALIVE_MS = 30_000;

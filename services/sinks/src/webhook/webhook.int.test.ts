@@ -31,13 +31,13 @@ afterAll(async () => {
   await Promise.all([...receivers].map((receiver) => receiver.stop()));
 });
 
-async function setUp(label: string, settings: Record<string, unknown> = {}) {
+async function setUp(label: string, settings: Record<string, unknown> = {}, partitions = 3) {
   const receiver = new TestReceiver();
   receivers.add(receiver);
   await receiver.start();
   const topic = iso.topic(`cdc.public.${label}`);
   const writer = new ChangeEventWriter(iso.env, topic, patientShape(iso.id));
-  await writer.connect(3);
+  await writer.connect(partitions);
   const config = sinkSchema.parse({
     kind: 'webhook',
     name: `${iso.id}-${label}`.replaceAll('_', '-'),
@@ -80,7 +80,9 @@ describe('webhook sink', () => {
   }, 120_000);
 
   it('honours Retry-After on a 429: no request reaches the receiver earlier', async () => {
-    const { receiver, writer, run } = await setUp('rate_limited');
+    // One request at a time (one partition, concurrency 1): none can be under way already when
+    // the 429 arrives, so every later one is sent after the sink has read it.
+    const { receiver, writer, run } = await setUp('rate_limited', { concurrency: 1 }, 1);
     let limitedAt: number | undefined;
     receiver.answer = (request) => {
       if (limitedAt !== undefined) return undefined;
