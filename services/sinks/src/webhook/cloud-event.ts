@@ -60,8 +60,15 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
+/** The row itself when JSON carries every value of it exactly (most rows: no copy per event). */
 function jsonRow(row: SinkRow): JsonRow {
-  return Object.fromEntries(Object.entries(row).map(([field, value]) => [field, jsonValue(value)]));
+  let copy: Record<string, unknown> | undefined;
+  for (const field in row) {
+    const value = row[field];
+    const json = jsonValue(value);
+    if (json !== value) (copy ??= { ...row })[field] = json;
+  }
+  return copy ?? row;
 }
 
 /** The key as text: which record a change is about (the subject, and the order of writes per record). */
@@ -69,14 +76,24 @@ export function keyText(event: Pick<SinkEvent, 'key'>): string {
   return JSON.stringify(jsonRow(event.key));
 }
 
-export function cloudEvent(event: SinkEvent): CloudEvent {
+/** An event's id and key text, when the caller has them already (they are the costly parts). */
+export interface EventIdentity {
+  readonly id: string;
+  /** keyText's; unused for a truncate. */
+  readonly key: string;
+}
+
+export function cloudEvent(
+  event: SinkEvent,
+  identity: EventIdentity = { id: eventId(event), key: event.op === 't' ? '' : keyText(event) },
+): CloudEvent {
   const table = `${event.table.schema}.${event.table.name}`;
   return {
     specversion: '1.0',
-    id: eventId(event),
+    id: identity.id,
     source: `/topics/${event.topic}`,
     type: TYPES[event.op],
-    subject: event.op === 't' ? table : `${table}/${keyText(event)}`,
+    subject: event.op === 't' ? table : `${table}/${identity.key}`,
     time: new Date(event.commitTimeMs).toISOString(),
     datacontenttype: 'application/json',
     data: {

@@ -33,8 +33,14 @@ export interface SignedHeaders {
   readonly 'webhook-signature': string;
 }
 
-export function signedHeaders(key: KeyObject, id: string, body: string, nowMs: number): SignedHeaders {
+/** The headers that sign `body` (its UTF-8 bytes, or the bytes themselves) as `id` at `nowMs`. */
+export function signedHeaders(
+  key: KeyObject,
+  id: string,
+  body: string | Uint8Array,
+  nowMs: number,
+): SignedHeaders {
   const timestamp = Math.floor(nowMs / 1000).toString();
-  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
 }

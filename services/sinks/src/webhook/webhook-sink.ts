@@ -3,7 +3,7 @@ import { resolveSecret, type Sink, type SinkEvent, type WriteOutcome } from '@cd
 import { DeliveredIds, deliverBatch } from '../http/delivery.ts';
 import { budgetOf } from '../http/http-settings.ts';
 import { HttpTarget } from '../http/http-target.ts';
-import { batchId, cloudEvent, eventId, keyText } from './cloud-event.ts';
+import { batchId, cloudEvent, eventId, keyText, type EventIdentity } from './cloud-event.ts';
 import type { WebhookSinkConfig } from './config.ts';
 import { signedHeaders, signingKey } from './signature.ts';
 
@@ -41,6 +41,7 @@ export class WebhookSink implements Sink {
       url: config.url,
       ...(config.requests ? { budget: budgetOf(config.requests) } : {}),
       timeoutMs: config.timeout_ms,
+      concurrency: config.concurrency,
       signal: this.#abort.signal,
     });
   }
@@ -58,6 +59,8 @@ export class WebhookSink implements Sink {
     const outcomes: WriteOutcome[] = [];
     // A truncate concerns every record of its table: what comes before it is delivered first.
     for (const segment of truncateSegments(events)) outcomes.push(...(await this.#deliver(segment)));
+    // Every event of the batch is settled: the next call brings others (a retry would have thrown).
+    this.#delivered.clear();
     return outcomes;
   }
 
@@ -79,12 +82,18 @@ export class WebhookSink implements Sink {
   }
 
   #deliverOneByOne(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
-    return deliverBatch(events, {
-      idOf: eventId,
-      keyOf: (event) => (event.op === 't' ? '' : keyText(event)),
+    // Each body made once, as the bytes that are both signed and sent; its id and key serve the
+    // delivery order and the memo as well.
+    const requests = events.map((event): EventIdentity & { readonly body: Buffer } => {
+      const identity = { id: eventId(event), key: event.op === 't' ? '' : keyText(event) };
+      return { ...identity, body: Buffer.from(JSON.stringify(cloudEvent(event, identity))) };
+    });
+    return deliverBatch(requests, {
+      idOf: (request) => request.id,
+      keyOf: (request) => request.key,
       concurrency: this.#config.concurrency,
       delivered: this.#delivered,
-      send: (event) => this.#post(eventId(event), JSON.stringify(cloudEvent(event)), ONE),
+      send: (request) => this.#post(request.id, request.body, ONE),
     });
   }
 
@@ -115,14 +124,15 @@ export class WebhookSink implements Sink {
       keyOf: () => 'in order',
       concurrency: 1,
       delivered: this.#delivered,
-      send: (chunk) => this.#post(idOf(chunk), JSON.stringify(chunk.map(cloudEvent)), MANY),
+      send: (chunk) =>
+        this.#post(idOf(chunk), Buffer.from(JSON.stringify(chunk.map((event) => cloudEvent(event)))), MANY),
     });
   }
 
-  async #post(id: string, body: string, contentType: string): Promise<void> {
+  #post(id: string, body: Buffer, contentType: string): Promise<unknown> {
     if (!this.#key) throw new Error(`sink ${this.name} was not started`);
     // Signed at each attempt: receivers refuse timestamps more than a few minutes old.
-    await this.#target.request({
+    return this.#target.request({
       method: 'POST',
       headers: { 'content-type': contentType, ...signedHeaders(this.#key, id, body, Date.now()) },
       body,
