@@ -19,7 +19,7 @@ const propagator = new W3CTraceContextPropagator();
 export interface RecordSpan {
   readonly span: Span;
   /** The record's headers with this span's trace context in place of its parent's. */
-  readonly headers: Record<string, string>;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,12 +36,16 @@ export function startRecordSpan(
 ): RecordSpan {
   const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
   const span = trace.getTracer(tracerName).startSpan(name, { kind, attributes }, parent);
-  const out: Record<string, string> = { ...headers };
-  if (isSpanContextValid(span.spanContext())) {
-    delete out.traceparent;
-    delete out.tracestate;
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+  // Without an SDK the span is its parent's context itself: the headers stay as they are, with
+  // no copy per record.
+  const context = span.spanContext();
+  if (!isSpanContextValid(context) || context.spanId === trace.getSpanContext(parent)?.spanId) {
+    return { span, headers };
   }
+  const out: Record<string, string> = { ...headers };
+  delete out.traceparent;
+  delete out.tracestate;
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
   return { span, headers: out };
 }
 

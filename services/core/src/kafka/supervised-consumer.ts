@@ -68,6 +68,19 @@ export class SupervisedConsumer {
     if (consumer) await settleWithin(consumer.disconnect(), DISCONNECT_MS);
   }
 
+  /**
+   * The partition is read again from `offset` (its batches fetched meanwhile turn stale). Nothing
+   * happens when no consumer runs, or the partition is no longer this member's: a new consumer
+   * starts from the committed offsets anyway.
+   */
+  seek(topic: string, partition: number, offset: string): void {
+    try {
+      this.#current?.seek({ topic, partition, offset });
+    } catch {
+      // not running (any more): see above
+    }
+  }
+
   async #startOnce(): Promise<void> {
     const { kafka, kafkaName, config, topics, run, prepare, onJoin } = this.#options;
     await prepare?.();

@@ -21,7 +21,8 @@ import {
   ensureSideTopics,
 } from './side-records.ts';
 import { SinkTally, type BreakerState, type SinkCounters, type SinkMetrics } from './sink-metrics.ts';
-import { decodeBatch, schemaIds } from './sink-records.ts';
+import { PartitionLanes } from './partition-lanes.ts';
+import { decodeBatch, schemaIds, type DecodedBatch } from './sink-records.ts';
 import type { Sink } from './sink.ts';
 
 export interface SinkRuntimeOptions {
@@ -47,6 +48,12 @@ export interface SinkRuntimeOptions {
   /** Upper bound of bytes fetched per partition and batch (kafkajs maxBytesPerPartition); default 1 MiB. */
   readonly maxBytesPerPartition?: number;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
+}
+
+/** A decoded batch waiting for, or in, its partition's lane. */
+interface LaneBatch extends DecodedBatch {
+  readonly firstOffset: string;
+  readonly lastOffset: string;
 }
 
 export type SinkRuntimeEvent =
@@ -79,6 +86,7 @@ export class SinkRuntime {
   // interleave): the dead letters and conflicts of concurrent batches are sent one after the other.
   readonly #producer: LazyProducer;
   readonly #writer: BatchWriter;
+  readonly #lanes = new PartitionLanes();
   readonly #abort = new AbortController();
   readonly #wait: WaitContext;
   readonly #targetBackoff: Backoff;
@@ -201,13 +209,15 @@ export class SinkRuntime {
     this.#options.onEvent?.({ kind: 'running' });
   }
 
-  /** Finishes the batch in hand (or abandons its retries uncommitted), then closes. Idempotent. */
+  /** Finishes the writes under way (or abandons their retries uncommitted), then closes. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopping) return this.done;
     this.#stopping = true;
     this.readiness.stopping();
     this.#abort.abort(new AbortError('the sink is stopping'));
     try {
+      // Their commits need the consumer: before it leaves the group. No write starts once stopping.
+      await this.#lanes.settled();
       await this.#consumer.stop();
       await this.#sends;
       await this.#producer.discard();
@@ -256,30 +266,75 @@ export class SinkRuntime {
     }
   }
 
+  /**
+   * Decodes the batch, waits for its partition's previous batch to be written, then starts its
+   * write and returns: kafkajs fetches the next batches while this one is written (PartitionLanes).
+   * Its offset is resolved for kafkajs' fetching only; it is committed after the write (#write),
+   * and a write that cannot finish sends the partition back to this batch (#writeInLane).
+   */
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     try {
       await withHeartbeats(
         () => payload.heartbeat(),
-        () => this.#handleBatch(payload),
+        async () => {
+          const decoded = await this.#decode(payload);
+          await this.#lanes.previous(batch.topic, batch.partition);
+          if (!decoded) return;
+          // Stale: the write before this one failed and the partition is read again from it.
+          if (this.#stopping || !payload.isRunning() || payload.isStale()) {
+            endRecordSpans(decoded.records.map((record) => record.span));
+            return;
+          }
+          this.#lanes.start(batch.topic, batch.partition, () => this.#writeInLane(payload, decoded));
+          payload.resolveOffset(decoded.lastOffset);
+        },
       );
     } catch (error) {
-      // Not committed: the batch comes again (kafkajs retries it, or the next consumer reads it).
+      // Not resolved: the batch comes again (kafkajs retries it, or the next consumer reads it).
       if (needsOperator(error)) this.#fail(error);
       throw error;
     }
   }
 
-  async #handleBatch(payload: EachBatchPayload): Promise<void> {
+  async #decode(payload: EachBatchPayload): Promise<LaneBatch | undefined> {
     const { batch } = payload;
+    const first = batch.messages[0];
     const last = batch.messages.at(-1);
-    if (!last || !payload.isRunning() || payload.isStale()) return;
+    if (!first || !last || !payload.isRunning() || payload.isStale()) return undefined;
     await retrying(() => this.#codec.load(schemaIds(batch.messages)), {
       ...this.#wait,
       dependency: () => 'registry',
       giveUp: () => (!payload.isRunning() || payload.isStale() ? 'the partition was revoked' : undefined),
     });
+    const decoded = decodeBatch(this.#options.sink.name, this.#codec, batch);
+    return { ...decoded, firstOffset: first.offset, lastOffset: last.offset };
+  }
+
+  /** The batch's write in its partition's lane: a failure is handled here, not by kafkajs. */
+  async #writeInLane(payload: EachBatchPayload, decoded: LaneBatch): Promise<void> {
+    const { topic, partition } = payload.batch;
+    try {
+      await withHeartbeats(
+        () => payload.heartbeat(),
+        () => this.#write(payload, decoded),
+      );
+    } catch (error) {
+      if (needsOperator(error)) {
+        this.#fail(error);
+        return;
+      }
+      // Not committed: the partition is read again from this batch (kafkajs marks what it fetched
+      // meanwhile stale, and the next batch of the lane sees it).
+      this.#lastError = reasonOf(error);
+      this.#consumer.seek(topic, partition, decoded.firstOffset);
+    }
+  }
+
+  async #write(payload: EachBatchPayload, decoded: LaneBatch): Promise<void> {
+    const { batch } = payload;
     const name = this.#options.sink.name;
-    const { records, deadLetters, tombstones } = decodeBatch(name, this.#codec, batch);
+    const { records, deadLetters, tombstones } = decoded;
     const spans = records.map((record) => record.span);
     const outcomes = await this.#writer
       .write(
@@ -310,7 +365,7 @@ export class SinkRuntime {
         ? [{ topic: `${batch.topic}${CONFLICT_TOPIC_SUFFIX}`, messages: conflicts }]
         : []),
     ];
-    const next = (BigInt(last.offset) + 1n).toString();
+    const next = (BigInt(decoded.lastOffset) + 1n).toString();
     try {
       if (topicMessages.length > 0) await this.#send(topicMessages);
       await payload.commitOffsetsIfNecessary({
@@ -320,11 +375,9 @@ export class SinkRuntime {
       endRecordSpans(spans, error);
       throw kafkaFailure(this.#kafkaName, error, 'writing dead letters and offsets');
     }
-    payload.resolveOffset(last.offset);
     endRecordSpans(spans);
     this.#tally.counters.tombstones += tombstones;
     this.#tally.committed(batch.topic, batch.partition, batch.messages.length, batch.highWatermark, next);
-    await payload.heartbeat();
   }
 
   /** One sendBatch at a time, in the order asked; a failed send replaces the producer and does not stop the next. */
