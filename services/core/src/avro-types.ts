@@ -11,21 +11,112 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** avsc's own long is a JS number and throws beyond 2^53; ours covers the whole int64 range. */
-export const bigIntLong: avro.Type = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer): bigint => buf.readBigInt64LE(),
-  toBuffer: (n: bigint): Buffer => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
+/**
+ * avsc's own long is a JS number and throws beyond 2^53; ours covers the whole int64 range. It
+ * reads and writes the long's Avro encoding itself (a zig-zag varint, avsc's `noUnpack`), and
+ * reads it in place (readLongInPlace): avsc's unpacking allocated an 8-byte buffer for every long
+ * read, and its `noUnpack` a slice, a tenth of all the bytes a sink allocated per event
+ * (bench:sinks, webhook).
+ */
+const varintLong: avro.Type = avro.types.LongType.__with(
+  {
+    fromBuffer: (varint: Buffer): bigint => zigZagDecode(varint),
+    toBuffer: (n: bigint): Buffer => zigZagEncode(n),
+    // Defaults, int -> long promotion and clone() go through JSON: keep it exact (strings beyond 2^53).
+    fromJSON: (json: number | string | bigint): bigint => BigInt(json),
+    toJSON: (n: bigint): number | string => (n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n.toString()),
+    // Strict: a number where a bigint belongs is a bug upstream, and would not survive a round trip.
+    isValid: (n: unknown): boolean => typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX,
+    compare: (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0),
   },
-  // Defaults, int -> long promotion and clone() go through JSON: keep it exact (strings beyond 2^53).
-  fromJSON: (json: number | string | bigint): bigint => BigInt(json),
-  toJSON: (n: bigint): number | string => (n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n.toString()),
-  // Strict: a number where a bigint belongs is a bug upstream, and would not survive a round trip.
-  isValid: (n: unknown): boolean => typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX,
-  compare: (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0),
-});
+  true,
+);
+
+/** What avsc hands a type's `_read`: its buffer and position (node_modules/avsc/lib/utils.js, Tap). */
+interface AvscTap {
+  readonly buf: Uint8Array;
+  pos: number;
+  isValid(): boolean;
+}
+
+/**
+ * A long read straight from avsc's buffer, with no allocation but the BigInt. Past the end of a
+ * truncated buffer the bytes read as 0 and the position ends beyond it, which avsc reports.
+ */
+function readLongInPlace(tap: AvscTap): bigint | undefined {
+  const [value, end] = readZigZag(tap.buf, tap.pos);
+  tap.pos = end;
+  return tap.isValid() ? value : undefined;
+}
+
+/**
+ * The int64 whose zig-zag varint starts at `pos`, and where it ends. Its first seven bytes (49
+ * bits) add up exactly as a double, and so do the (at most three) after them: two BigInts at
+ * most, where a BigInt per byte made the microsecond timestamps (eight bytes) the costliest.
+ */
+function readZigZag(buf: Uint8Array, pos: number): [bigint, number] {
+  const start = pos;
+  let low = 0;
+  let scale = 1;
+  let byte: number;
+  do {
+    byte = buf[pos++] ?? 0;
+    low += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80 && pos - start < EXACT_VARINT_BYTES);
+  if (!(byte & 0x80)) return [BigInt(low % 2 === 1 ? -(low + 1) / 2 : low / 2), pos];
+  let high = 0;
+  scale = 1;
+  do {
+    byte = buf[pos++] ?? 0;
+    high += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80);
+  const half = (BigInt(high) << 48n) | BigInt(Math.floor(low / 2));
+  return [low % 2 === 1 ? -half - 1n : half, pos];
+}
+
+/**
+ * varintLong with its `_read` in place. avsc has no public hook for a long read without a buffer
+ * per value, and freezes the types it makes: this is a copy of it (same prototype, so avsc sees
+ * the same kind of type) whose own `_read` is readLongInPlace.
+ */
+export const bigIntLong: avro.Type = Object.freeze(
+  Object.assign(Object.create(Object.getPrototypeOf(varintLong) as object) as avro.Type, varintLong, {
+    _read: readLongInPlace,
+  }),
+);
+
+// Seven varint bytes carry 49 bits: within a double's exact integers, so no BigInt arithmetic.
+const EXACT_VARINT_BYTES = 7;
+const EXACT_ZIGZAG = 2n ** 48n;
+
+/** The value of an Avro long's bytes: a little-endian base-128 varint of its zig-zag encoding. */
+export function zigZagDecode(varint: Uint8Array): bigint {
+  return readZigZag(varint, 0)[0];
+}
+
+/** An int64's Avro bytes (zigZagDecode's inverse). */
+export function zigZagEncode(n: bigint): Buffer {
+  const bytes: number[] = [];
+  if (n > -EXACT_ZIGZAG && n < EXACT_ZIGZAG) {
+    const value = Number(n);
+    let z = value >= 0 ? value * 2 : -value * 2 - 1;
+    do {
+      const low = z % 128;
+      z = (z - low) / 128;
+      bytes.push(z > 0 ? low | 0x80 : low);
+    } while (z > 0);
+    return Buffer.from(bytes);
+  }
+  let z = n >= 0n ? n << 1n : (-n << 1n) - 1n;
+  do {
+    const low = Number(z & 0x7fn);
+    z >>= 7n;
+    bytes.push(z > 0n ? low | 0x80 : low);
+  } while (z > 0n);
+  return Buffer.from(bytes);
+}
 
 function typeOf(schema: avro.Schema): unknown {
   if (typeof schema === 'string') return schema;

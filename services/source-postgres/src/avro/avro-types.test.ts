@@ -103,6 +103,62 @@ describe('BigInt long', () => {
     expect(() => type.toBuffer({ c: INT64_MIN - 1n })).toThrow();
   });
 
+  it('encodes every int64 as the Avro spec does, and reads it back exactly', () => {
+    const ours = avroType('long');
+    const reference = avro.Type.forSchema('long'); // avsc's own, exact within 2^53
+    // The reference encoding of any int64: zig-zag, then little-endian base-128 groups.
+    const spec = (n: bigint): Buffer => {
+      let z = BigInt.asUintN(64, (n << 1n) ^ (n >> 63n));
+      const bytes: number[] = [];
+      do {
+        bytes.push(Number(z & 0x7fn) | (z > 0x7fn ? 0x80 : 0));
+        z >>= 7n;
+      } while (z > 0n);
+      return Buffer.from(bytes);
+    };
+    const edges = [
+      0n,
+      1n,
+      -1n,
+      63n,
+      -64n,
+      64n,
+      -65n,
+      2n ** 48n - 1n,
+      -(2n ** 48n),
+      2n ** 48n,
+      -(2n ** 48n) - 1n,
+    ];
+    const wide = [2n ** 49n + 1n, -(2n ** 53n) - 3n, 2n ** 62n, INT64_MAX, INT64_MIN, INT64_MIN + 1n];
+    for (const n of [...edges, ...wide]) {
+      const bytes = ours.toBuffer(n);
+      expect(bytes.equals(spec(n)), `${n}`).toBe(true);
+      expect(ours.fromBuffer(bytes)).toBe(n);
+      if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        expect(bytes.equals(reference.toBuffer(Number(n))), `${n}`).toBe(true);
+      }
+    }
+  });
+
+  it('refuses a truncated long', () => {
+    const ours = avroType('long');
+    expect(() => ours.fromBuffer(Buffer.from([0x80])) as unknown).toThrow(/truncated/);
+    expect(
+      () => ours.fromBuffer(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])) as unknown,
+    ).toThrow(/truncated/);
+    const record = avroType({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'long' },
+        { name: 'b', type: 'long' },
+      ],
+    });
+    const bytes = record.toBuffer({ a: 2n ** 60n, b: -3n });
+    expect(record.fromBuffer(bytes)).toEqual({ a: 2n ** 60n, b: -3n });
+    expect(() => record.fromBuffer(bytes.subarray(0, bytes.length - 1)) as unknown).toThrow(/truncated/);
+  });
+
   it('reads an int written by an older schema as a bigint (int -> long promotion)', () => {
     const writer = avroType({ type: 'record', name: 'R', fields: [{ name: 'c', type: 'int' }] });
     const reader = avroType({ type: 'record', name: 'R', fields: [{ name: 'c', type: 'long' }] });
