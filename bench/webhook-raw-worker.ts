@@ -1,8 +1,10 @@
-// Child process of bench/sinks.ts (phase d): the ceiling of the webhook sink. A plain HTTP client
-// (fetch, as the sink's HttpTarget uses) posts the very requests the sink made (same bodies and
-// headers, recorded by bench/webhook-receiver.ts) to the same receiver, as many at once as the
-// sink's concurrency, and reports the time from its first request to its last answer.
+// Child process of bench/sinks-webhook.ts (phase d of bench:sinks): the ceiling of the webhook
+// sink. A plain HTTP client (undici's request, as the sink's HttpTarget uses) posts the very
+// requests the sink made (same bodies and headers, recorded by bench/webhook-receiver.ts) to the
+// same receiver, as many at once as the sink's concurrency, and reports the time from its first
+// request to its last answer.
 import { readFileSync } from 'node:fs';
+import { Agent, request as send } from 'undici';
 import type { RecordedRequest } from './webhook-receiver.ts';
 
 export interface RawInput {
@@ -13,25 +15,36 @@ export interface RawInput {
 }
 
 export type RawMessage =
-  | { readonly kind: 'report'; readonly sent: number; readonly seconds: number; readonly failed: number }
+  | {
+      readonly kind: 'report';
+      readonly sent: number;
+      readonly seconds: number;
+      readonly failed: number;
+      /** CPU time of the process (user + system) per request, from the first to the last answer. */
+      readonly cpuUsPerRequest: number;
+    }
   | { readonly kind: 'failed'; readonly error: string };
 
 const input = JSON.parse(process.argv[2] ?? '{}') as RawInput;
 const requests = JSON.parse(readFileSync(input.requests, 'utf8')) as RecordedRequest[];
+// Kept-alive connections, as the sink's HttpTarget (services/sinks/src/http/http-target.ts) keeps.
+const pool = new Agent({ keepAliveTimeout: 30_000 });
 let next = 0;
 let failed = 0;
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 await Promise.all(
   Array.from({ length: input.concurrency }, async () => {
     while (next < requests.length) {
       const request = requests[next++]!;
-      const response = await fetch(input.url, {
+      const response = await send(input.url, {
         method: 'POST',
         headers: request.headers,
         body: request.body,
+        dispatcher: pool,
       });
-      await response.arrayBuffer();
-      if (response.status >= 300) failed += 1;
+      await response.body.text();
+      if (response.statusCode >= 300) failed += 1;
     }
   }),
 ).catch((error: unknown) => {
@@ -39,7 +52,15 @@ await Promise.all(
   process.exit(1);
 });
 const seconds = (performance.now() - started) / 1000;
-process.send?.({ kind: 'report', sent: requests.length, seconds, failed } satisfies RawMessage);
+const cpu = process.cpuUsage(cpuAtStart);
+const cpuUsPerRequest = (cpu.user + cpu.system) / requests.length;
+process.send?.({
+  kind: 'report',
+  sent: requests.length,
+  seconds,
+  failed,
+  cpuUsPerRequest,
+} satisfies RawMessage);
 // Stays until the parent says stop (as the sink worker does), so that its stop finds it listening.
 process.on('message', (message: unknown) => {
   if (message === 'stop') process.exit(0);

@@ -9,12 +9,12 @@ export interface RecordedRequest {
 
 /**
  * The local receiver of the webhook benchmark (bench/sinks.ts, phase d): reads each request in
- * full and answers 204, as a receiver that queues the work would. It records the requests of the
- * sink's run, so that the plain client posts exactly those (bench/webhook-raw-worker.ts).
+ * full and answers 204, as a receiver that queues the work would. It records the requests it
+ * gets, so that the plain client posts exactly those of the sink's run (bench/webhook-raw-worker.ts).
  */
 export class BenchReceiver {
-  readonly recorded: RecordedRequest[] = [];
-  recording = true;
+  /** What it received since the last take(). */
+  #recorded: RecordedRequest[] = [];
   requests = 0;
   #server: Server | undefined;
 
@@ -24,14 +24,15 @@ export class BenchReceiver {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         this.requests += 1;
-        // The same work for both runs; only the sink's requests are kept.
+        // Recorded in both runs, so that the receiver does the same work for the sink and the
+        // plain client (it shares the machine's two cores with them).
         const headers: Record<string, string> = {};
         for (const name of ['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']) {
           const value = request.headers[name];
           if (typeof value === 'string') headers[name] = value;
         }
         const body = Buffer.concat(chunks).toString('utf8');
-        if (this.recording) this.recorded.push({ headers, body });
+        this.#recorded.push({ headers, body });
         response.writeHead(204).end();
       });
     });
@@ -39,6 +40,13 @@ export class BenchReceiver {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.#server = server;
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/bench`;
+  }
+
+  /** The requests received since the last call, forgotten here. */
+  take(): RecordedRequest[] {
+    const recorded = this.#recorded;
+    this.#recorded = [];
+    return recorded;
   }
 
   async stop(): Promise<void> {
