@@ -1,4 +1,5 @@
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanStatusCode,
   defaultTextMapGetter,
@@ -48,6 +49,22 @@ export function startRecordSpan(
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
   return { span, headers: out };
 }
+
+/**
+ * Whether spans of `tracerName` go anywhere, asked once per batch rather than paid per record:
+ * without an SDK the API's tracer gives only invalid span contexts to a root span. The probe is
+ * never ended, so an SDK exports nothing of it.
+ */
+export function tracerRecords(tracerName: string): boolean {
+  return isSpanContextValid(trace.getTracer(tracerName).startSpan('probe', {}, ROOT_CONTEXT).spanContext());
+}
+
+/** The RecordSpan of a record when nothing is traced: its headers as they are, a span that does nothing. */
+export function untracedRecord(headers: Readonly<Record<string, string>>): RecordSpan {
+  return { span: NO_SPAN, headers };
+}
+
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Ends spans, with an error status when `error` is given. */
 export function endRecordSpans(spans: readonly RecordSpan[], error?: unknown): void {

@@ -4,7 +4,13 @@ import { partReason, schemaIdIn, type DeadLetterReason, type RecordPart } from '
 import { reasonOf } from '../failure.ts';
 import { stringHeaders } from '../kafka/headers.ts';
 import { PoisonError, type RegistryCodec } from '../registry-codec.ts';
-import { endRecordSpans, startRecordSpan, type RecordSpan } from '../tracing.ts';
+import {
+  endRecordSpans,
+  startRecordSpan,
+  tracerRecords,
+  untracedRecord,
+  type RecordSpan,
+} from '../tracing.ts';
 import { deadLetterMessage, type ReadRecord } from './side-records.ts';
 import { toSinkEvent } from './sink-event.ts';
 import type { SinkEvent, SinkRow } from './sink.ts';
@@ -44,26 +50,29 @@ export function decodeBatch(sink: string, codec: RegistryCodec, batch: Batch): D
   let tombstones = 0;
   const spanName = `cdc.sink ${sink}`;
   const partitionId = String(batch.partition);
+  const traced = tracerRecords(SINK_TRACER);
   for (const message of batch.messages) {
     if (message.value === null) {
       tombstones += 1;
       continue;
     }
     const place = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-    const span = startRecordSpan(
-      SINK_TRACER,
-      spanName,
-      SpanKind.CONSUMER,
-      {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': batch.topic,
-        'messaging.destination.partition.id': partitionId,
-        'messaging.kafka.offset': Number(message.offset),
-        'cdc.sink': sink,
-      },
-      stringHeaders(message.headers),
-    );
+    const span = !traced
+      ? untracedRecord(stringHeaders(message.headers))
+      : startRecordSpan(
+          SINK_TRACER,
+          spanName,
+          SpanKind.CONSUMER,
+          {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': batch.topic,
+            'messaging.destination.partition.id': partitionId,
+            'messaging.kafka.offset': Number(message.offset),
+            'cdc.sink': sink,
+          },
+          stringHeaders(message.headers),
+        );
     const read: ReadRecord = { key: message.key, value: message.value, headers: span.headers };
     const decoded = decodeRecord(codec, read, { ...place, headers: span.headers });
     if ('event' in decoded) {
