@@ -12,6 +12,8 @@ export interface ThroughputResult {
   readonly failed: number;
   readonly batches: number;
   readonly cpuUsPerEvent: number;
+  /** The sink worker's main thread: busy this fraction of the time (WorkerReport.mainThreadBusy). */
+  readonly mainThreadBusy: number;
   readonly peakRssMb: number;
 }
 
@@ -53,6 +55,7 @@ export async function throughput(
       failed: report.failed,
       batches: report.batches,
       cpuUsPerEvent: ((report.cpuMs ?? Number.NaN) * 1000) / report.settled,
+      mainThreadBusy: report.mainThreadBusy ?? Number.NaN,
       peakRssMb: report.peakRssMb,
     };
   } finally {
@@ -69,5 +72,6 @@ export const NOT_MEASURED: ThroughputResult = {
   failed: 0,
   batches: 0,
   cpuUsPerEvent: Number.NaN,
+  mainThreadBusy: Number.NaN,
   peakRssMb: Number.NaN,
 };

@@ -45,6 +45,11 @@ export interface WorkerReport {
   readonly doneAtMs: number | undefined;
   /** CPU time of the process (user + system) from the first write to the end. */
   readonly cpuMs: number | undefined;
+  /**
+   * How busy the main thread was over the same time (0 to 1, performance.eventLoopUtilization):
+   * below the CPU the process used, the rest went to V8's helper threads (garbage collection).
+   */
+  readonly mainThreadBusy: number | undefined;
   readonly peakRssMb: number;
 }
 
@@ -79,6 +84,8 @@ const inner = sinkOf(input);
 
 let firstWriteAtMs: number | undefined;
 let firstWriteCpu: NodeJS.CpuUsage | undefined;
+let firstWriteLoop: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+let mainThreadBusy: number | undefined;
 let doneAtMs: number | undefined;
 let cpuMs: number | undefined;
 let settled = 0;
@@ -92,6 +99,7 @@ const timed: Sink = {
   async write(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
     firstWriteAtMs ??= Date.now();
     firstWriteCpu ??= process.cpuUsage();
+    firstWriteLoop ??= performance.eventLoopUtilization();
     const outcomes = await inner.write(events);
     const now = Date.now();
     settled += outcomes.length;
@@ -107,6 +115,7 @@ const timed: Sink = {
       doneAtMs = now;
       const cpu = process.cpuUsage(firstWriteCpu);
       cpuMs = (cpu.user + cpu.system) / 1000;
+      mainThreadBusy = performance.eventLoopUtilization(firstWriteLoop).utilization;
       setImmediate(finish);
     }
     return outcomes;
@@ -143,6 +152,7 @@ function report(): void {
     firstWriteAtMs,
     doneAtMs,
     cpuMs,
+    mainThreadBusy,
     peakRssMb: peakRssMb(),
   });
 }

@@ -25,6 +25,7 @@ export interface WebhookRound {
   readonly rawSeconds: number;
   readonly rawFailed: number;
   readonly rawCpuUsPerRequest: number;
+  readonly rawMainThreadBusy: number;
   readonly ratio: number;
 }
 
@@ -78,6 +79,7 @@ export async function webhookPhase(): Promise<WebhookResult> {
         rawSeconds: raw.seconds,
         rawFailed: raw.failed,
         rawCpuUsPerRequest: raw.cpuUsPerRequest,
+        rawMainThreadBusy: raw.mainThreadBusy,
         ratio: sink.eventsPerS / (raw.sent / raw.seconds),
       });
     }

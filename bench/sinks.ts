@@ -437,7 +437,8 @@ async function main(): Promise<void> {
   ];
   const sinkNote = (name: string, r: ThroughputResult) =>
     `${name}: ${r.written} written, ${r.stale} stale, ${r.failed} failed in ${r.batches} batches, ${round(r.seconds, 2)} s; ` +
-    `${round(r.cpuUsPerEvent, 1)} µs CPU per event; peak RSS ${round(r.peakRssMb, 1)} MB`;
+    `${round(r.cpuUsPerEvent, 1)} µs CPU per event, main thread busy ${round(r.mainThreadBusy * 100)}%; ` +
+    `peak RSS ${round(r.peakRssMb, 1)} MB`;
   const notes = [
     produced
       ? `input: ${produced.records} records (${produced.inserts} inserts, ${produced.updates} updates of ${produced.keys} rows) in ${PARTITIONS} partitions`
@@ -456,7 +457,8 @@ async function main(): Promise<void> {
           (r, i) =>
             sinkNote(`webhook round ${i + 1} of ${WEBHOOK_ROUNDS}`, r.sink) +
             `; ${webhook.requests} requests; plain client: ${round(r.rawEventsPerS)}/s, ${round(r.rawSeconds, 2)} s, ` +
-            `${r.rawFailed} failed, ${round(r.rawCpuUsPerRequest, 1)} µs CPU per request; ratio ${round(r.ratio, 2)}`,
+            `${r.rawFailed} failed, ${round(r.rawCpuUsPerRequest, 1)} µs CPU per request, main thread busy ` +
+            `${round(r.rawMainThreadBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
         )
       : ['webhook: not measured']),
     `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,

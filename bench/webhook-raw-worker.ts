@@ -22,6 +22,8 @@ export type RawMessage =
       readonly failed: number;
       /** CPU time of the process (user + system) per request, from the first to the last answer. */
       readonly cpuUsPerRequest: number;
+      /** How busy its main thread was meanwhile (0 to 1), as the sink worker reports it. */
+      readonly mainThreadBusy: number;
     }
   | { readonly kind: 'failed'; readonly error: string };
 
@@ -33,6 +35,7 @@ let next = 0;
 let failed = 0;
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
+const loopAtStart = performance.eventLoopUtilization();
 await Promise.all(
   Array.from({ length: input.concurrency }, async () => {
     while (next < requests.length) {
@@ -54,12 +57,14 @@ await Promise.all(
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuAtStart);
 const cpuUsPerRequest = (cpu.user + cpu.system) / requests.length;
+const mainThreadBusy = performance.eventLoopUtilization(loopAtStart).utilization;
 process.send?.({
   kind: 'report',
   sent: requests.length,
   seconds,
   failed,
   cpuUsPerRequest,
+  mainThreadBusy,
 } satisfies RawMessage);
 // Stays until the parent says stop (as the sink worker does), so that its stop finds it listening.
 process.on('message', (message: unknown) => {

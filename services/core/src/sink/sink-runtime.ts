@@ -7,6 +7,7 @@ import { describeKafka, serviceKafka } from '../kafka/client.ts';
 import { sinkClientId, sinkGroupId } from '../kafka/group-names.ts';
 import { withHeartbeats } from '../kafka/heartbeat.ts';
 import { kafkaFailure } from '../kafka/kafka-failure.ts';
+import { DEFAULT_FETCH_BYTES_PER_PARTITION } from '../kafka/kafka-request-size.ts';
 import { LazyProducer } from '../kafka/lazy-producer.ts';
 import { settleWithin, SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import { Readiness, type WaitEvent } from '../readiness.ts';
@@ -145,7 +146,7 @@ export class SinkRuntime {
         // member that died (a crash, a broker restart) holds its partitions up for 10 s only.
         sessionTimeout: 10_000,
         heartbeatInterval: 3_000,
-        maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_FETCH_BYTES_PER_PARTITION,
       },
       topics: options.topics,
       run: {
