@@ -92,12 +92,12 @@ const EXACT_VARINT_BYTES = 7;
 const EXACT_ZIGZAG = 2n ** 48n;
 
 /** The value of an Avro long's bytes: a little-endian base-128 varint of its zig-zag encoding. */
-export function zigZagDecode(varint: Uint8Array): bigint {
+function zigZagDecode(varint: Uint8Array): bigint {
   return readZigZag(varint, 0)[0];
 }
 
 /** An int64's Avro bytes (zigZagDecode's inverse). */
-export function zigZagEncode(n: bigint): Buffer {
+function zigZagEncode(n: bigint): Buffer {
   const bytes: number[] = [];
   if (n > -EXACT_ZIGZAG && n < EXACT_ZIGZAG) {
     const value = Number(n);

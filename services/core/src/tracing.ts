@@ -37,16 +37,12 @@ export function startRecordSpan(
 ): RecordSpan {
   const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
   const span = trace.getTracer(tracerName).startSpan(name, { kind, attributes }, parent);
-  // Without an SDK the span is its parent's context itself: the headers stay as they are, with
-  // no copy per record.
-  const context = span.spanContext();
-  if (!isSpanContextValid(context) || context.spanId === trace.getSpanContext(parent)?.spanId) {
-    return { span, headers };
-  }
   const out: Record<string, string> = { ...headers };
-  delete out.traceparent;
-  delete out.tracestate;
-  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+  if (isSpanContextValid(span.spanContext())) {
+    delete out.traceparent;
+    delete out.tracestate;
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+  }
   return { span, headers: out };
 }
 

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { CdcError, NeedsOperatorError, errorChain, networkProblem } from '@cdc/core';
+import { CdcError, NeedsOperatorError, errorChain, networkProblem, type ErrorLink } from '@cdc/core';
 import { retryAfterMs } from './retry-after.ts';
 
 /**
@@ -157,13 +157,17 @@ const LOCAL_UNDICI_CODES: ReadonlySet<string> = new Set([
 
 /** The network problem behind a failed request, in words; undefined when it is not one. */
 function networkFailure(error: unknown): string | undefined {
+  const link = linkWithCode(error, (code) => NETWORK_CODE.test(code) && !LOCAL_UNDICI_CODES.has(code));
+  if (link === undefined) return networkProblem(error);
+  return networkProblem(error) ?? (typeof link.message === 'string' ? link.message : String(link.code));
+}
+
+/** The first error of the chain (causes included) whose `code` matches. */
+function linkWithCode(error: unknown, matches: (code: string) => boolean): ErrorLink | undefined {
   for (const link of errorChain(error)) {
-    const code = link.code;
-    if (typeof code === 'string' && NETWORK_CODE.test(code) && !LOCAL_UNDICI_CODES.has(code)) {
-      return networkProblem(error) ?? (typeof link.message === 'string' ? link.message : code);
-    }
+    if (typeof link.code === 'string' && matches(link.code)) return link;
   }
-  return networkProblem(error);
+  return undefined;
 }
 
 // undici's timeouts (HttpTarget sets them to the target's timeout_ms), in words.
@@ -174,11 +178,8 @@ const TIMEOUTS: Readonly<Record<string, (ms: number) => string>> = {
 };
 
 function timeoutWords(error: unknown, timeoutMs: number): string | undefined {
-  for (const link of errorChain(error)) {
-    const words = typeof link.code === 'string' ? TIMEOUTS[link.code] : undefined;
-    if (words) return words(timeoutMs);
-  }
-  return undefined;
+  const link = linkWithCode(error, (code) => Object.hasOwn(TIMEOUTS, code));
+  return link === undefined ? undefined : TIMEOUTS[link.code as string]!(timeoutMs);
 }
 
 // OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED,
@@ -186,10 +187,7 @@ function timeoutWords(error: unknown, timeoutMs: number): string | undefined {
 const CERTIFICATE_CODE = /CERT|UNABLE_TO_(?:GET|VERIFY)|SELF_SIGNED|^ERR_TLS_/u;
 
 function untrustedCertificate(error: unknown): boolean {
-  for (const link of errorChain(error)) {
-    if (typeof link.code === 'string' && CERTIFICATE_CODE.test(link.code)) return true;
-  }
-  return false;
+  return linkWithCode(error, (code) => CERTIFICATE_CODE.test(code)) !== undefined;
 }
 
 function deepestMessage(error: unknown): string {

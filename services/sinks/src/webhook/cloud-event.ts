@@ -83,10 +83,11 @@ export interface EventIdentity {
   readonly key: string;
 }
 
-export function cloudEvent(
-  event: SinkEvent,
-  identity: EventIdentity = { id: eventId(event), key: event.op === 't' ? '' : keyText(event) },
-): CloudEvent {
+export function eventIdentity(event: SinkEvent): EventIdentity {
+  return { id: eventId(event), key: event.op === 't' ? '' : keyText(event) };
+}
+
+export function cloudEvent(event: SinkEvent, identity: EventIdentity = eventIdentity(event)): CloudEvent {
   const table = `${event.table.schema}.${event.table.name}`;
   return {
     specversion: '1.0',

@@ -3,7 +3,7 @@ import { resolveSecret, type Sink, type SinkEvent, type WriteOutcome } from '@cd
 import { DeliveredIds, deliverBatch } from '../http/delivery.ts';
 import { budgetOf } from '../http/http-settings.ts';
 import { HttpTarget } from '../http/http-target.ts';
-import { batchId, cloudEvent, eventId, keyText, type EventIdentity } from './cloud-event.ts';
+import { batchId, cloudEvent, eventId, eventIdentity, type EventIdentity } from './cloud-event.ts';
 import type { WebhookSinkConfig } from './config.ts';
 import { signedHeaders, signingKey } from './signature.ts';
 
@@ -85,7 +85,7 @@ export class WebhookSink implements Sink {
     // Each body made once, as the bytes that are both signed and sent; its id and key serve the
     // delivery order and the memo as well.
     const requests = events.map((event): EventIdentity & { readonly body: Buffer } => {
-      const identity = { id: eventId(event), key: event.op === 't' ? '' : keyText(event) };
+      const identity = eventIdentity(event);
       return { ...identity, body: Buffer.from(JSON.stringify(cloudEvent(event, identity))) };
     });
     return deliverBatch(requests, {
