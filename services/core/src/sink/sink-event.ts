@@ -40,7 +40,10 @@ export function toSinkEvent(key: SinkRow | null, value: unknown, place: RecordPl
     throw new Error('not a change event (docs/contracts.md): it needs op, source.commit_lsn and source.seq');
   }
   return {
-    ...place,
+    topic: place.topic,
+    partition: place.partition,
+    offset: place.offset,
+    headers: place.headers,
     op: envelope.op as SinkEvent['op'],
     key: key ?? {},
     before: envelope.before,

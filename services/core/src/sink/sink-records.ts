@@ -56,7 +56,9 @@ export function decodeBatch(sink: string, codec: RegistryCodec, batch: Batch): D
       tombstones += 1;
       continue;
     }
-    const place = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+    const topic = batch.topic;
+    const partition = batch.partition;
+    const offset = message.offset;
     const span = !traced
       ? untracedRecord(stringHeaders(message.headers))
       : startRecordSpan(
@@ -74,11 +76,11 @@ export function decodeBatch(sink: string, codec: RegistryCodec, batch: Batch): D
           stringHeaders(message.headers),
         );
     const read: ReadRecord = { key: message.key, value: message.value, headers: span.headers };
-    const decoded = decodeRecord(codec, read, { ...place, headers: span.headers });
+    const decoded = decodeRecord(codec, read, { topic, partition, offset, headers: span.headers });
     if ('event' in decoded) {
-      records.push({ ...read, event: decoded.event, span });
+      records.push({ key: read.key, value: read.value, headers: read.headers, event: decoded.event, span });
     } else {
-      deadLetters.push(deadLetterMessage(sink, place, read, decoded.reason));
+      deadLetters.push(deadLetterMessage(sink, { topic, partition, offset }, read, decoded.reason));
       endRecordSpans([span], new Error(decoded.reason.message));
     }
   }

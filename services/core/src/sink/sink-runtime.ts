@@ -350,15 +350,17 @@ export class SinkRuntime {
     const conflicts: Message[] = [];
     const writtenAtMs = Date.now();
     outcomes.forEach((outcome, i) => {
-      const { event, ...read } = records[i]!;
+      // A SinkRecord is the record as read, with its event and span beside.
+      const record = records[i]!;
+      const event = record.event;
       this.#tally.count(outcome, event, writtenAtMs);
       if (outcome.kind === 'failed') {
         deadLetters.push(
-          deadLetterMessage(name, event, read, { rule: 'sink', field: null, message: outcome.reason }),
+          deadLetterMessage(name, event, record, { rule: 'sink', field: null, message: outcome.reason }),
         );
       }
       if ('conflict' in outcome && outcome.conflict)
-        conflicts.push(conflictMessage(name, event, read, outcome.conflict));
+        conflicts.push(conflictMessage(name, event, record, outcome.conflict));
     });
     const topicMessages = [
       ...(deadLetters.length > 0 ? [{ topic: dlqTopic(batch.topic), messages: deadLetters }] : []),

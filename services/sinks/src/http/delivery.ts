@@ -54,6 +54,10 @@ export interface DeliveryOptions<E> {
 
 type Sent = { readonly refusal?: { readonly error: unknown } };
 
+// Shared by every event that lands: a batch of thousands makes no object per event for them.
+const SENT: Sent = Object.freeze({});
+const WRITTEN: WriteOutcome = Object.freeze({ kind: 'written' });
+
 /**
  * Delivers a batch, each event once: those in `delivered` are written already; the rest are
  * sent in key order. A refusal for good becomes that event's `failed` outcome, with the
@@ -67,16 +71,16 @@ export async function deliverBatch<E>(
   events: readonly E[],
   options: DeliveryOptions<E>,
 ): Promise<WriteOutcome[]> {
-  const { delivered, idOf } = options;
+  const { delivered, idOf, send } = options;
   const results = await sendInKeyOrder(
     events,
     options.keyOf,
     options.concurrency,
     async (event): Promise<Sent> => {
       const id = idOf(event);
-      if (delivered.has(id)) return {};
+      if (delivered.has(id)) return SENT;
       try {
-        await options.send(event);
+        await send(event);
       } catch (error) {
         // Only what a retry can cure stops the key: a refused event is dead-lettered, and the
         // later events of its key still go (as when the runtime writes a refused batch one by one).
@@ -84,15 +88,24 @@ export async function deliverBatch<E>(
         return { refusal: { error } };
       }
       delivered.add(id);
-      return {};
+      return SENT;
     },
   );
 
-  const operator = results.find((r) => !r.ok && 'error' in r && needsOperator(r.error));
-  if (operator && 'error' in operator) throw operator.error;
-
-  const failures = results.flatMap((r) => (!r.ok && 'error' in r ? [r.error] : []));
-  const undelivered = results.filter((r) => !r.ok).length;
+  const outcomes: WriteOutcome[] = new Array<WriteOutcome>(results.length);
+  const failures: unknown[] = [];
+  let undelivered = 0;
+  for (const [index, result] of results.entries()) {
+    if (result.ok) {
+      const refusal = result.value.refusal;
+      outcomes[index] = refusal === undefined ? WRITTEN : { kind: 'failed', reason: reasonOf(refusal.error) };
+      continue;
+    }
+    undelivered += 1;
+    if (!('error' in result)) continue;
+    if (needsOperator(result.error)) throw result.error;
+    failures.push(result.error);
+  }
   if (undelivered > 0) {
     const hints = failures.map(retryAfterOf).filter((ms): ms is number => ms !== undefined);
     const retryAfterMs = hints.length > 0 ? Math.max(...hints) : undefined;
@@ -109,9 +122,5 @@ export async function deliverBatch<E>(
       },
     );
   }
-
-  return results.map((result): WriteOutcome => {
-    const refusal = result.ok ? result.value.refusal : undefined;
-    return refusal === undefined ? { kind: 'written' } : { kind: 'failed', reason: reasonOf(refusal.error) };
-  });
+  return outcomes;
 }

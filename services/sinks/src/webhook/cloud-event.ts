@@ -53,11 +53,12 @@ export function batchId(ids: readonly string[]): string {
 
 /** A value as JSON can carry it exactly. */
 function jsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
+  // Most values (strings, numbers, booleans, nulls) are their own JSON: one test decides.
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'bigint' ? value.toString() : value;
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map(jsonValue);
-  if (value !== null && typeof value === 'object') return jsonRow(value as SinkRow);
-  return value;
+  return jsonRow(value as SinkRow);
 }
 
 /** The row itself when JSON carries every value of it exactly (most rows: no copy per event). */

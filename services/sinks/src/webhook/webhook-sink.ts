@@ -69,16 +69,15 @@ export class WebhookSink implements Sink {
   }
 
   async #deliver(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
-    const keyless = (event: SinkEvent) => event.op !== 't' && Object.keys(event.key).length === 0;
-    const sendable = events.filter((event) => !keyless(event));
+    const keyless = events.some(isKeyless);
+    const sendable = keyless ? events.filter((event) => !isKeyless(event)) : events;
     const sent =
       this.#config.batch.max_events === 1
         ? await this.#deliverOneByOne(sendable)
         : await this.#deliverInBatches(sendable);
+    if (!keyless) return sent;
     let next = 0;
-    return events.map((event) =>
-      keyless(event) ? { kind: 'failed', reason: NO_KEY_REASON } : sent[next++]!,
-    );
+    return events.map((event) => (isKeyless(event) ? NO_KEY : sent[next++]!));
   }
 
   #deliverOneByOne(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
@@ -86,7 +85,8 @@ export class WebhookSink implements Sink {
     // delivery order and the memo as well.
     const requests = events.map((event): EventIdentity & { readonly body: Buffer } => {
       const identity = eventIdentity(event);
-      return { ...identity, body: Buffer.from(JSON.stringify(cloudEvent(event, identity))) };
+      const body = Buffer.from(JSON.stringify(cloudEvent(event, identity)));
+      return { id: identity.id, key: identity.key, body };
     });
     return deliverBatch(requests, {
       idOf: (request) => request.id,
@@ -140,8 +140,18 @@ export class WebhookSink implements Sink {
   }
 }
 
-/** The events split so that every truncate stands alone, in order. */
-function truncateSegments(events: readonly SinkEvent[]): SinkEvent[][] {
+const NO_KEY: WriteOutcome = Object.freeze({ kind: 'failed', reason: NO_KEY_REASON });
+
+/** A row change without a key: the receiver could not tell which record it changes. */
+function isKeyless(event: SinkEvent): boolean {
+  if (event.op === 't') return false;
+  for (const _ in event.key) return false;
+  return true;
+}
+
+/** The events split so that every truncate stands alone, in order (the batch itself when it has none). */
+function truncateSegments(events: readonly SinkEvent[]): (readonly SinkEvent[])[] {
+  if (!events.some((event) => event.op === 't')) return [events];
   const segments: SinkEvent[][] = [[]];
   for (const event of events) {
     if (event.op === 't') segments.push([event], []);
