@@ -44,6 +44,33 @@ export function machine(): string {
   return `${os.availableParallelism()} CPUs (${model}), ${memoryGb} GB RAM, ${os.platform()} ${os.release()}, Node ${process.version}`;
 }
 
+/** The machine's CPU time so far, over every core (os.cpus()), busy and in all. */
+export interface MachineCpu {
+  readonly busyMs: number;
+  readonly totalMs: number;
+}
+
+export function machineCpu(): MachineCpu {
+  let busyMs = 0;
+  let totalMs = 0;
+  for (const { times } of os.cpus()) {
+    const total = times.user + times.nice + times.sys + times.idle + times.irq;
+    totalMs += total;
+    busyMs += total - times.idle;
+  }
+  return { busyMs, totalMs };
+}
+
+/**
+ * How busy the whole machine was since `start` (0 to 1, every process and core): near 1, the
+ * processes of a run (the one measured, the receiver, the broker) share out the machine, and a
+ * thread more cannot make it faster.
+ */
+export function machineBusySince(start: MachineCpu): number {
+  const now = machineCpu();
+  return (now.busyMs - start.busyMs) / (now.totalMs - start.totalMs);
+}
+
 export const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 /** Runs `work` with a connected admin client of `kafka`, disconnected afterwards. */

@@ -14,6 +14,8 @@ export interface ThroughputResult {
   readonly cpuUsPerEvent: number;
   /** The sink worker's main thread: busy this fraction of the time (WorkerReport.mainThreadBusy). */
   readonly mainThreadBusy: number;
+  /** The whole machine: busy this fraction of the time (WorkerReport.machineBusy). */
+  readonly machineBusy: number;
   readonly peakRssMb: number;
 }
 
@@ -56,6 +58,7 @@ export async function throughput(
       batches: report.batches,
       cpuUsPerEvent: ((report.cpuMs ?? Number.NaN) * 1000) / report.settled,
       mainThreadBusy: report.mainThreadBusy ?? Number.NaN,
+      machineBusy: report.machineBusy ?? Number.NaN,
       peakRssMb: report.peakRssMb,
     };
   } finally {
@@ -73,5 +76,6 @@ export const NOT_MEASURED: ThroughputResult = {
   batches: 0,
   cpuUsPerEvent: Number.NaN,
   mainThreadBusy: Number.NaN,
+  machineBusy: Number.NaN,
   peakRssMb: Number.NaN,
 };

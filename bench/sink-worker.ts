@@ -12,7 +12,7 @@ import {
   type WriteOutcome,
 } from '@cdc/core';
 import { createSink, sinkSchema, stackTargets } from '../services/sinks/src/index.ts';
-import { peakRssMb } from './common.ts';
+import { machineBusySince, machineCpu, peakRssMb, type MachineCpu } from './common.ts';
 
 export interface WorkerInput {
   /** The sink's kind, for labels (the entry says it too). */
@@ -50,6 +50,8 @@ export interface WorkerReport {
    * below the CPU the process used, the rest went to V8's helper threads (garbage collection).
    */
   readonly mainThreadBusy: number | undefined;
+  /** How busy the whole machine was over the same time (common.ts machineBusySince). */
+  readonly machineBusy: number | undefined;
   readonly peakRssMb: number;
 }
 
@@ -85,7 +87,9 @@ const inner = sinkOf(input);
 let firstWriteAtMs: number | undefined;
 let firstWriteCpu: NodeJS.CpuUsage | undefined;
 let firstWriteLoop: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+let firstWriteMachine: MachineCpu | undefined;
 let mainThreadBusy: number | undefined;
+let machineBusy: number | undefined;
 let doneAtMs: number | undefined;
 let cpuMs: number | undefined;
 let settled = 0;
@@ -100,6 +104,7 @@ const timed: Sink = {
     firstWriteAtMs ??= Date.now();
     firstWriteCpu ??= process.cpuUsage();
     firstWriteLoop ??= performance.eventLoopUtilization();
+    firstWriteMachine ??= machineCpu();
     const outcomes = await inner.write(events);
     const now = Date.now();
     settled += outcomes.length;
@@ -116,6 +121,7 @@ const timed: Sink = {
       const cpu = process.cpuUsage(firstWriteCpu);
       cpuMs = (cpu.user + cpu.system) / 1000;
       mainThreadBusy = performance.eventLoopUtilization(firstWriteLoop).utilization;
+      machineBusy = machineBusySince(firstWriteMachine);
       setImmediate(finish);
     }
     return outcomes;
@@ -153,6 +159,7 @@ function report(): void {
     doneAtMs,
     cpuMs,
     mainThreadBusy,
+    machineBusy,
     peakRssMb: peakRssMb(),
   });
 }

@@ -14,7 +14,7 @@ import type { RawInput, RawMessage } from './webhook-raw-worker.ts';
 import { BenchReceiver } from './webhook-receiver.ts';
 
 export const WEBHOOK_EVENTS = intFromEnv('BENCH_WEBHOOK_EVENTS', 60_000);
-export const WEBHOOK_ROUNDS = intFromEnv('BENCH_WEBHOOK_ROUNDS', 3);
+export const WEBHOOK_ROUNDS = intFromEnv('BENCH_WEBHOOK_ROUNDS', 5);
 // Requests in flight, the same for the sink and the plain client: the sink's default.
 export const WEBHOOK_CONCURRENCY = intFromEnv('BENCH_WEBHOOK_CONCURRENCY', DEFAULT_CONCURRENCY);
 
@@ -26,6 +26,7 @@ export interface WebhookRound {
   readonly rawFailed: number;
   readonly rawCpuUsPerRequest: number;
   readonly rawMainThreadBusy: number;
+  readonly rawMachineBusy: number;
   readonly ratio: number;
 }
 
@@ -80,6 +81,7 @@ export async function webhookPhase(): Promise<WebhookResult> {
         rawFailed: raw.failed,
         rawCpuUsPerRequest: raw.cpuUsPerRequest,
         rawMainThreadBusy: raw.mainThreadBusy,
+        rawMachineBusy: raw.machineBusy,
         ratio: sink.eventsPerS / (raw.sent / raw.seconds),
       });
     }

@@ -16,7 +16,7 @@
 //       (bench/source-worker.ts, a ChangeStream in its own process) and written to Redis by the
 //       sink worker: per written event, end of its write - its commit time at the source; p50/p99;
 //   (d) BENCH_WEBHOOK_EVENTS (60000) inserts through the webhook sink into a local receiver, then a
-//       plain HTTP client posting the same requests to it, BENCH_WEBHOOK_ROUNDS (3) times: events/s
+//       plain HTTP client posting the same requests to it, BENCH_WEBHOOK_ROUNDS (5) times: events/s
 //       of each and their ratio (bench/sinks-webhook.ts).
 //
 // Everything lives in the namespace `bench_sinks` (database, topics, subjects, consumer groups,
@@ -374,6 +374,8 @@ async function main(): Promise<void> {
       ratio: figure(r.ratio, 2),
       cpu_us_per_event: figure(r.sink.cpuUsPerEvent, 1),
       raw_cpu_us_per_request: figure(r.rawCpuUsPerRequest, 1),
+      machine_busy: figure(r.sink.machineBusy, 2),
+      raw_machine_busy: figure(r.rawMachineBusy, 2),
     })),
     redis_cpu_us_per_event: figure(a.cpuUsPerEvent, 1),
     mongo_cpu_us_per_event: figure(load.cpuUsPerEvent, 1),
@@ -437,7 +439,8 @@ async function main(): Promise<void> {
   ];
   const sinkNote = (name: string, r: ThroughputResult) =>
     `${name}: ${r.written} written, ${r.stale} stale, ${r.failed} failed in ${r.batches} batches, ${round(r.seconds, 2)} s; ` +
-    `${round(r.cpuUsPerEvent, 1)} µs CPU per event, main thread busy ${round(r.mainThreadBusy * 100)}%; ` +
+    `${round(r.cpuUsPerEvent, 1)} µs CPU per event, main thread busy ${round(r.mainThreadBusy * 100)}%, ` +
+    `machine busy ${round(r.machineBusy * 100)}%; ` +
     `peak RSS ${round(r.peakRssMb, 1)} MB`;
   const notes = [
     produced
@@ -458,7 +461,7 @@ async function main(): Promise<void> {
             sinkNote(`webhook round ${i + 1} of ${WEBHOOK_ROUNDS}`, r.sink) +
             `; ${webhook.requests} requests; plain client: ${round(r.rawEventsPerS)}/s, ${round(r.rawSeconds, 2)} s, ` +
             `${r.rawFailed} failed, ${round(r.rawCpuUsPerRequest, 1)} µs CPU per request, main thread busy ` +
-            `${round(r.rawMainThreadBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
+            `${round(r.rawMainThreadBusy * 100)}%, machine busy ${round(r.rawMachineBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
         )
       : ['webhook: not measured']),
     `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,
@@ -511,7 +514,7 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
   plain client in its own process (\`bench/webhook-raw-worker.ts\`, undici's \`request\`, the sink's
   own HTTP client) posts the very requests the sink made to the same receiver, 8 at a time. The
   ratio of their events/s is the sink's cost (Kafka, decoding, JSON, signing, the runtime) over
-  the HTTP exchange itself. \`BENCH_WEBHOOK_ROUNDS\` (3) rounds of both, each sink run a fresh
+  the HTTP exchange itself. \`BENCH_WEBHOOK_ROUNDS\` (5) rounds of both, each sink run a fresh
   consumer group; the round of median ratio is reported, every round in the notes (the speed of
   these shared machines drifts by a fifth between runs).
 
@@ -527,6 +530,22 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
   that day): the sink spends about 40 µs of CPU per event beyond the plain client's 50-60 µs per
   request (Kafka fetch and decoding, JSON, signing, delivery in key order), on the same two
   cores as the receiver and the broker.
+
+  Tried next (2026-12-03, 60000-event runs, 5 rounds): the whole machine is about 90% busy in
+  both halves of a round (\`machine busy\` in the notes), the sink, the receiver and the broker
+  sharing two cores, so the ratio is one of CPU per event over every process rather than of one
+  thread's speed. The HTTP exchanges on a worker thread of their own (rendering and signing on
+  the main thread) left the main thread 30-36% busy and the delivery thread about 70%, and the
+  ratio where it was (0.57 to 0.82 a round, median 0.67), so that design was not kept. Neither
+  were a larger young generation (\`--max-semi-space-size=64\` on both sides: both about 10%
+  faster, the ratio unchanged) nor 256 KiB fetches (peak RSS 400 MB instead of 530 MB, the ratio
+  within the drift); fewer objects per event on the sink's path were kept (no change beyond the
+  drift). The sink's own part, measured by cutting the write short: reading and decoding alone
+  (the write a no-op) ran at about 52000 events/s, with each body rendered and signed but not
+  sent at about 30000/s, so about 33 µs per event is Kafka, Avro, JSON and signing, and the
+  exchanges cost the sink's process about 150 µs per event against the plain client's 95-130 µs
+  per request (delivery in key order, the memo of delivered ids, garbage collection of a batch's
+  events held while it is written).
 
 Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms,
 webhook sink >= 0.7 of the plain client.

@@ -5,6 +5,7 @@
 // request to its last answer.
 import { readFileSync } from 'node:fs';
 import { Agent, request as send } from 'undici';
+import { machineBusySince, machineCpu } from './common.ts';
 import type { RecordedRequest } from './webhook-receiver.ts';
 
 export interface RawInput {
@@ -24,6 +25,8 @@ export type RawMessage =
       readonly cpuUsPerRequest: number;
       /** How busy its main thread was meanwhile (0 to 1), as the sink worker reports it. */
       readonly mainThreadBusy: number;
+      /** How busy the whole machine was meanwhile (common.ts machineBusySince). */
+      readonly machineBusy: number;
     }
   | { readonly kind: 'failed'; readonly error: string };
 
@@ -36,6 +39,7 @@ let failed = 0;
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
 const loopAtStart = performance.eventLoopUtilization();
+const machineAtStart = machineCpu();
 await Promise.all(
   Array.from({ length: input.concurrency }, async () => {
     while (next < requests.length) {
@@ -58,6 +62,7 @@ const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuAtStart);
 const cpuUsPerRequest = (cpu.user + cpu.system) / requests.length;
 const mainThreadBusy = performance.eventLoopUtilization(loopAtStart).utilization;
+const machineBusy = machineBusySince(machineAtStart);
 process.send?.({
   kind: 'report',
   sent: requests.length,
@@ -65,6 +70,7 @@ process.send?.({
   failed,
   cpuUsPerRequest,
   mainThreadBusy,
+  machineBusy,
 } satisfies RawMessage);
 // Stays until the parent says stop (as the sink worker does), so that its stop finds it listening.
 process.on('message', (message: unknown) => {
