@@ -11,7 +11,6 @@ describe('readStackEnv', () => {
       'SCHEMA_REGISTRY_URL',
       'REDIS_URL',
       'MONGO_URL',
-      'FHIR_URL',
     ]);
   });
 
