@@ -11,6 +11,7 @@ describe('readStackEnv', () => {
       'SCHEMA_REGISTRY_URL',
       'REDIS_URL',
       'MONGO_URL',
+      'FHIR_URL',
     ]);
   });
 

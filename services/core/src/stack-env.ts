@@ -10,6 +10,7 @@ export const STACK_ENV_DEFAULTS = {
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:58081/apis/ccompat/v7',
   REDIS_URL: 'redis://127.0.0.1:56379',
   MONGO_URL: 'mongodb://127.0.0.1:57017',
+  FHIR_URL: 'http://127.0.0.1:58090/fhir',
 } as const;
 
 export type StackEnvName = keyof typeof STACK_ENV_DEFAULTS;
@@ -44,6 +45,9 @@ export const stackEnvSchema = z.object({
   ),
   REDIS_URL: url(['redis:', 'rediss:'], STACK_ENV_DEFAULTS.REDIS_URL).describe('Redis sink'),
   MONGO_URL: url(['mongodb:', 'mongodb+srv:'], STACK_ENV_DEFAULTS.MONGO_URL).describe('MongoDB-wire sink'),
+  FHIR_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.FHIR_URL).describe(
+    'FHIR R4 server base URL (the health ministry sink), without a trailing slash',
+  ),
 });
 
 export type StackEnv = z.infer<typeof stackEnvSchema>;

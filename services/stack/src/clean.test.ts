@@ -26,6 +26,7 @@ describe('Stack.clean', () => {
         CDC_STACK_REGISTRY_MANAGEMENT_PORT: '41082',
         CDC_STACK_REDIS_PORT: '41379',
         CDC_STACK_MONGO_PORT: '41017',
+        CDC_STACK_FHIR_PORT: '41090',
       }),
     );
     const dataDirs = stack.components.map((c) => c.dataDir());

@@ -1,6 +1,6 @@
 import type { InactiveSlot, StackEnvName } from '@cdc/core';
 
-export type ComponentName = 'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo';
+export type ComponentName = 'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo' | 'fhir';
 
 export interface Health {
   healthy: boolean;

@@ -16,6 +16,7 @@ describe('local stack settings', () => {
         CDC_STACK_REGISTRY_PORT: '18081',
         CDC_STACK_REDIS_PORT: '16379',
         CDC_STACK_MONGO_PORT: '17017',
+        CDC_STACK_FHIR_PORT: '18090',
       }),
     ).env();
     expect(env).toEqual({
@@ -24,6 +25,7 @@ describe('local stack settings', () => {
       SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7',
       REDIS_URL: 'redis://127.0.0.1:16379',
       MONGO_URL: 'mongodb://127.0.0.1:17017',
+      FHIR_URL: 'http://127.0.0.1:18090/fhir',
     });
   });
 

@@ -31,6 +31,7 @@ export const STACK_SETTINGS = {
   },
   redisPort: { env: 'CDC_STACK_REDIS_PORT', default: '56379', description: 'Redis port' },
   mongoPort: { env: 'CDC_STACK_MONGO_PORT', default: '57017', description: 'MongoDB-wire port' },
+  fhirPort: { env: 'CDC_STACK_FHIR_PORT', default: '58090', description: 'FHIR server HTTP port' },
 } as const;
 
 type SettingKey = keyof typeof STACK_SETTINGS;
@@ -51,6 +52,7 @@ const schema = z.object({
   registryManagementPort: port,
   redisPort: port,
   mongoPort: port,
+  fhirPort: port,
 });
 
 export type StackSettings = z.infer<typeof schema>;

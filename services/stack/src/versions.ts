@@ -3,9 +3,13 @@ export const VERSIONS = {
   kafka: '3.9.2',
   apicurio: '3.3.3',
   ferretdb: 'v1.24.0',
+  /** deploy/hapi-fhir builds this HAPI FHIR release (its pom.xml says the same). */
+  hapiFhir: '8.8.0',
   postgresMajor: 15,
   /** Kafka 3.9 runs on Java 17 to 23. */
   kafkaJava: { min: 17, max: 23 },
   /** Apicurio Registry 3.3 is compiled for Java 21. */
   registryJava: { min: 21, max: Number.POSITIVE_INFINITY },
+  /** HAPI FHIR 8 needs Java 17. */
+  fhirJava: { min: 17, max: Number.POSITIVE_INFINITY },
 } as const;

@@ -110,12 +110,23 @@ export class ContainersProvider implements StackProvider {
       .withExposedPorts(27017)
       .withWaitStrategy(Wait.forLogMessage('Waiting for connections'));
 
+    // The official image, as docker-compose.yml runs it (the version and its health probe are
+    // explained there); /fhir/metadata answers once the server can take requests.
+    const fhir = new GenericContainer('hapiproject/hapi:v8.10.0-3')
+      .withNetwork(network)
+      .withNetworkAliases('fhir')
+      .withEnvironment({ 'hapi.fhir.fhir_version': 'R4' })
+      .withExposedPorts(8080)
+      .withWaitStrategy(Wait.forHttp('/fhir/metadata', 8080).forStatusCode(200))
+      .withStartupTimeout(180_000);
+
     // All at once, except the registry, which needs a running broker for its storage.
     const started = {
       postgres: this.run(postgres),
       kafka: this.run(kafka),
       redis: this.run(redis),
       mongo: this.run(mongo),
+      fhir: this.run(fhir),
     };
     const withRegistry = { ...started, registry: started.kafka.then(() => this.run(registry)) };
     // Settle every start before failing, so that start()'s cleanup sees each container that came up.
@@ -132,6 +143,7 @@ export class ContainersProvider implements StackProvider {
       SCHEMA_REGISTRY_URL: `http://${url(await withRegistry.registry, 8080)}${CCOMPAT_PATH}`,
       REDIS_URL: `redis://${url(await started.redis, 6379)}`,
       MONGO_URL: `mongodb://${url(await started.mongo, 27017)}`,
+      FHIR_URL: `http://${url(await started.fhir, 8080)}/fhir`,
     });
   }
 
