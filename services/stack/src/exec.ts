@@ -32,6 +32,17 @@ export async function runCommand(command: string, args: string[], options: RunOp
 }
 
 /**
+ * Runs Maven in batch mode, quietly and without colours (its output goes to a log file and a
+ * progress display), one run at a time: runs at once would share, and can corrupt, ~/.m2.
+ */
+export function runMaven(
+  args: string[],
+  options: { readonly logFile: string; readonly onLine: (line: string) => void },
+): Promise<string> {
+  return runCommand('mvn', ['-B', '-q', '-Dstyle.color=never', ...args], { ...options, exclusive: 'maven' });
+}
+
+/**
  * Runs a program to completion and returns its standard output. On failure the error names the
  * command, its exit code and the last lines it printed.
  */

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CdcError } from '@cdc/core';
 import type { Health, Progress } from '../component.ts';
-import { runCommand } from '../exec.ts';
+import { runMaven } from '../exec.ts';
 import { withTimeout } from '../health.ts';
 import { repoRoot } from '../repo-root.ts';
 import { findJava, requireProgram, type JavaRuntime } from '../tools.ts';
@@ -71,18 +71,9 @@ export class FhirComponent extends DaemonComponent {
     const partial = `${this.appDir()}.partial`;
     await rm(partial, { recursive: true, force: true });
     progress('mvn package (about 340 MB of libraries the first time)');
-    await runCommand(
-      'mvn',
-      [
-        '-B',
-        '-q',
-        '-Dstyle.color=never',
-        '-f',
-        join(repoRoot(), 'deploy', 'hapi-fhir', 'pom.xml'),
-        `-Dfhir.build.dir=${partial}`,
-        'package',
-      ],
-      { logFile: this.paths.log('provision-fhir'), onLine: progress, exclusive: 'maven' },
+    await runMaven(
+      ['-f', join(repoRoot(), 'deploy', 'hapi-fhir', 'pom.xml'), `-Dfhir.build.dir=${partial}`, 'package'],
+      { logFile: this.paths.log('provision-fhir'), onLine: progress },
     );
     // Only the server and its libraries: the classes and Maven's bookkeeping stay behind.
     for (const leftover of ['classes', 'maven-archiver', 'maven-status', 'generated-sources']) {

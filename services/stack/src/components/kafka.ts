@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { CdcError } from '@cdc/core';
 import type { Health, Progress } from '../component.ts';
-import { runCommand } from '../exec.ts';
+import { runCommand, runMaven } from '../exec.ts';
 import { withTimeout } from '../health.ts';
 import { repoRoot } from '../repo-root.ts';
 import { findJava, requireProgram, type JavaRuntime } from '../tools.ts';
@@ -58,12 +58,8 @@ export class KafkaComponent extends DaemonComponent {
     const partial = `${target}.partial`;
     await rm(partial, { recursive: true, force: true });
     progress('mvn dependency:copy-dependencies (about 60 MB)');
-    await runCommand(
-      'mvn',
+    await runMaven(
       [
-        '-B',
-        '-q',
-        '-Dstyle.color=never',
         '-f',
         join(repoRoot(), 'deploy/local/kafka/pom.xml'),
         `-Dkafka.version=${VERSIONS.kafka}`,
@@ -71,7 +67,7 @@ export class KafkaComponent extends DaemonComponent {
         '-DincludeScope=runtime',
         `-DoutputDirectory=${partial}`,
       ],
-      { logFile: this.paths.log('provision-kafka'), onLine: progress, exclusive: 'maven' },
+      { logFile: this.paths.log('provision-kafka'), onLine: progress },
     );
     await rm(target, { recursive: true, force: true });
     await rename(partial, target);

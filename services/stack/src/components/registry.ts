@@ -3,7 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CdcError } from '@cdc/core';
 import type { Health, Progress } from '../component.ts';
-import { runCommand } from '../exec.ts';
+import { runCommand, runMaven } from '../exec.ts';
 import { withTimeout } from '../health.ts';
 import { findJava, requireProgram, which, type JavaRuntime } from '../tools.ts';
 import { VERSIONS } from '../versions.ts';
@@ -77,17 +77,13 @@ export class RegistryComponent extends DaemonComponent {
     await rm(download, { recursive: true, force: true });
     await rm(partial, { recursive: true, force: true });
     progress('mvn dependency:copy (about 200 MB)');
-    await runCommand(
-      'mvn',
+    await runMaven(
       [
-        '-B',
-        '-q',
-        '-Dstyle.color=never',
         'dependency:copy',
         `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`,
         `-DoutputDirectory=${download}`,
       ],
-      { logFile, onLine: progress, exclusive: 'maven' },
+      { logFile, onLine: progress },
     );
     progress('unpacking');
     await mkdir(partial, { recursive: true });
