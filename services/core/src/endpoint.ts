@@ -15,4 +15,5 @@ export const SHARED_SETTINGS = {
   registry: 'registry.url, or SCHEMA_REGISTRY_URL',
   redis: 'redis.url, or REDIS_URL',
   mongo: 'mongo.url, or MONGO_URL',
+  fhir: 'fhir.url, or FHIR_URL',
 } as const;

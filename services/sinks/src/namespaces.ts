@@ -20,7 +20,9 @@ export async function cleanSinkNamespaces(
   );
 }
 
-/** The local stack's servers as the connection sections sinks fall back to (redis.url, mongo.url). */
-export function stackTargets(env: Pick<StackEnv, 'REDIS_URL' | 'MONGO_URL'>): Record<TargetSection, string> {
-  return { redis: env.REDIS_URL, mongo: env.MONGO_URL };
+/** The local stack's servers as the connection sections sinks fall back to (redis.url, mongo.url, fhir.url). */
+export function stackTargets(
+  env: Pick<StackEnv, 'REDIS_URL' | 'MONGO_URL' | 'FHIR_URL'>,
+): Record<TargetSection, string> {
+  return { redis: env.REDIS_URL, mongo: env.MONGO_URL, fhir: env.FHIR_URL };
 }
