@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CdcError, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import { Stack, killServer } from '@cdc/stack';
+import { isolate, providerName } from '@cdc/testkit';
+import { event } from '../../test/conformance.ts';
+import { patientSink } from './fhir-test-target.ts';
+
+// What the FHIR sink promises beyond the shared suite, against the stack's HAPI FHIR server:
+// a transaction Bundle refused for one entry writes every other, and the server going away
+// for 30 s loses nothing.
+
+const iso = isolate('fhir-sink');
+const stack = new Stack();
+
+/** Writes a batch the way the sink runtime does: again, while the failure is retriable. */
+async function writeUntilDone(sink: Sink, events: readonly SinkEvent[], failures: CdcError[]) {
+  for (;;) {
+    try {
+      return await sink.write(events);
+    } catch (error) {
+      if (!(error instanceof CdcError) || !error.retriable) throw error;
+      failures.push(error);
+      await sleep(1_000);
+    }
+  }
+}
+
+describe('FHIR sink', () => {
+  it('dead-letters the entry a transaction Bundle was refused for, with the server OperationOutcome, and writes the rest', async () => {
+    // A reference to a Patient the server does not have is valid R4, and HAPI refuses it.
+    const refusing = patientSink(
+      iso.env.FHIR_URL,
+      { write: 'transaction' },
+      { name: [{ text: '{name}' }], generalPractitioner: [{ reference: '{notes}' }] },
+    );
+    await refusing.sink.start();
+    try {
+      const events = Array.from({ length: 9 }, (_, i) =>
+        event('c', i + 1, { name: `p${i + 1}`, notes: i === 4 ? 'Practitioner/does-not-exist' : null }),
+      );
+      const outcomes = await refusing.sink.write(events);
+      expect(outcomes.map((o) => o.kind)).toEqual([
+        'written',
+        'written',
+        'written',
+        'written',
+        'failed',
+        'written',
+        'written',
+        'written',
+        'written',
+      ]);
+      const reason = (outcomes[4] as Extract<WriteOutcome, { kind: 'failed' }>).reason;
+      expect(reason).toMatch(
+        /^the FHIR server refused Patient urn:cdc:test:[^|]+\|5 in a transaction: OperationOutcome: error: /u,
+      );
+      expect(reason).toMatch(/HAPI-\d+/u); // the server's own diagnostics, not ours
+      expect(reason).toContain('Practitioner/does-not-exist');
+      for (const id of [1n, 2n, 3n, 4n, 6n, 7n, 8n, 9n])
+        expect((await refusing.read(id))?.name).toBe(`p${id}`);
+      expect(await refusing.exists(5n)).toBe(false);
+    } finally {
+      await refusing.sink.close();
+    }
+  });
+});
+
+describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
+  'FHIR sink while the server is away',
+  () => {
+    afterAll(async () => {
+      await stack.up({ renderer: 'silent' }); // whatever happened, the server is back for the next file
+    }, 300_000);
+
+    it('waits out a server stopped for 30 s, then writes every change once', async () => {
+      const target = patientSink(iso.env.FHIR_URL);
+      await target.sink.start();
+      try {
+        const first = Array.from({ length: 20 }, (_, i) =>
+          event('c', i + 1, { name: `a${i + 1}`, visits: 1 }),
+        );
+        expect((await target.sink.write(first)).every((o) => o.kind === 'written')).toBe(true);
+
+        await killServer(stack, 'fhir');
+        const failures: CdcError[] = [];
+        const second = Array.from({ length: 20 }, (_, i) =>
+          event('u', i + 1, { name: `b${i + 1}`, visits: 2 }),
+        );
+        const writing = writeUntilDone(target.sink, second, failures);
+        await sleep(30_000);
+        expect(failures.length).toBeGreaterThan(0);
+        expect(failures[0]).toMatchObject({ code: 'HTTP_TARGET_UNAVAILABLE', retriable: true });
+        expect(failures[0]!.message).toMatch(/FHIR server fhir-test/u);
+        await stack.up({ renderer: 'silent' });
+        const outcomes = await writing;
+        expect(outcomes.every((o) => o.kind === 'written')).toBe(true);
+
+        for (let id = 1n; id <= 20n; id++) {
+          expect(await target.read(id)).toMatchObject({ name: `b${id}`, visits: 2 });
+          expect(await target.held(id)).toHaveLength(1); // written once, never doubled
+        }
+        // Replayed after the outage: the server holds these versions already.
+        expect((await target.sink.write([...first, ...second])).every((o) => o.kind === 'stale')).toBe(true);
+      } finally {
+        await target.sink.close();
+      }
+    }, 240_000);
+  },
+);

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { SinkRow } from '@cdc/core';
+import { fhirKind } from './kind.ts';
+import { parseFhirSinkConfig, type FhirSinkInput } from './config.ts';
+import type { FhirResource } from './mapping/index.ts';
+
+/**
+ * The conformance table `patients(id, name, email, notes, visits)` as FHIR Patients on a real
+ * server, for the int tests: each call gets an identifier system of its own, so tests sharing
+ * the server never see each other's resources. `read` turns a Patient back into the row.
+ */
+export const NOTES_URL = 'urn:cdc:test:notes';
+export const VISITS_URL = 'urn:cdc:test:visits';
+
+/** The Patient template of the conformance table; tests may give another. */
+const PATIENT_TEMPLATE = {
+  name: [{ text: '{name}' }],
+  telecom: [{ system: 'email', value: '{email}' }],
+  extension: [
+    { url: NOTES_URL, valueString: '{notes}' },
+    { url: VISITS_URL, valueInteger: '{visits}' },
+  ],
+};
+
+export function patientSink(
+  fhirUrl: string,
+  overrides: Partial<FhirSinkInput> = {},
+  template: Record<string, unknown> = PATIENT_TEMPLATE,
+  /** Where `read` looks (the server itself when the sink goes through a gateway). */
+  readUrl: string = fhirUrl,
+) {
+  const system = `urn:cdc:test:${randomUUID()}`;
+  const entry = parseFhirSinkConfig({
+    kind: 'fhir',
+    name: 'fhir-test',
+    topics: ['cdc.public.patients'],
+    url: fhirUrl,
+    resources: {
+      'cdc.public.patients': {
+        type: 'Patient',
+        identifier: { system, value: '{id}' },
+        resource: template,
+      },
+    },
+    ...overrides,
+  });
+  const sink = fhirKind.create(entry, { url: fhirUrl, urlSetting: 'sinks[0].url', path: 'sinks[0]' });
+  const base = readUrl.replace(/\/$/u, '');
+
+  /** Every Patient carrying the identifier (a conditional update must keep it to one). */
+  const held = async (id: bigint): Promise<FhirResource[]> => {
+    const response = await fetch(`${base}/Patient?identifier=${encodeURIComponent(`${system}|${id}`)}`, {
+      headers: { accept: 'application/fhir+json', 'cache-control': 'no-cache' },
+    });
+    if (!response.ok) throw new Error(`search answered ${response.status}: ${await response.text()}`);
+    const bundle = (await response.json()) as { entry?: { resource: FhirResource }[] };
+    return (bundle.entry ?? []).map((entry) => entry.resource);
+  };
+
+  return {
+    sink,
+    system,
+    held,
+    /** The row a Patient stands for; null when there is none or it is marked deleted (active: false). */
+    read: async (id: bigint): Promise<SinkRow | null> => {
+      const found = await held(id);
+      if (found.length > 1) throw new Error(`${found.length} Patients carry identifier ${system}|${id}`);
+      const patient = found[0];
+      if (!patient || patient.active === false) return null;
+      const extension = (url: string) =>
+        (patient.extension as { url: string; [value: string]: unknown }[] | undefined)?.find(
+          (e) => e.url === url,
+        );
+      return {
+        id,
+        name: (patient.name as { text?: string }[] | undefined)?.[0]?.text ?? null,
+        email: (patient.telecom as { value?: string }[] | undefined)?.[0]?.value ?? null,
+        notes: extension(NOTES_URL)?.valueString ?? null,
+        visits: extension(VISITS_URL)?.valueInteger ?? null,
+      };
+    },
+    exists: async (id: bigint) => (await held(id)).length > 0,
+  };
+}
