@@ -17,7 +17,11 @@
 //       sink worker: per written event, end of its write - its commit time at the source; p50/p99;
 //   (d) BENCH_WEBHOOK_EVENTS (60000) inserts through the webhook sink into a local receiver, then a
 //       plain HTTP client posting the same requests to it, BENCH_WEBHOOK_ROUNDS (5) times: events/s
-//       of each and their ratio (bench/sinks-webhook.ts).
+//       of each and their ratio (bench/sinks-webhook.ts);
+//   (e) BENCH_FHIR_EVENTS (3000) patient inserts through the FHIR sink into the stack's HAPI FHIR
+//       server, then a plain fetch loop making the same requests, BENCH_FHIR_ROUNDS (3) times by
+//       conditional update and as many by transaction Bundles: resources/s and ratios
+//       (bench/sinks-fhir.ts).
 //
 // Everything lives in the namespace `bench_sinks` (database, topics, subjects, consumer groups,
 // Redis keys, MongoDB database), removed before and after. Writes bench/results/sinks.json and a
@@ -26,40 +30,32 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import pg from 'pg';
 import { silenceKnownKafkajsWarnings } from '@cdc/core';
-import {
-  SOURCE_NODE_FLAGS,
-  ensurePublicationAndSlot,
-  parseSourceConfig,
-  type SourceConfig,
-} from '@cdc/source-postgres';
-import {
-  dropKafkaTopics,
-  dropPostgresDatabase,
-  dropSubjects,
-  postgresDatabaseUrl,
-} from '@cdc/stack/namespace';
+import { dropKafkaTopics, dropPostgresDatabase, dropSubjects } from '@cdc/stack/namespace';
 import { ALL_SINK_KINDS } from '../services/sinks/src/index.ts';
 import { mongoKind } from '../services/sinks/src/mongo/kind.ts';
 import { redisKind } from '../services/sinks/src/redis/kind.ts';
-import { Child, progress, sinkWorker } from './bench-child.ts';
-import {
-  intFromEnv,
-  machine,
-  mark,
-  markdownTable,
-  pacedWrites,
-  percentile,
-  round,
-  sleep,
-  withAdmin,
-  writeRunSection,
-} from './common.ts';
-import { NAMESPACE, PARTITIONS, brokers, kafka, log, root, run, stack } from './sink-bench-context.ts';
+import { intFromEnv, machine, mark, markdownTable, round, sleep, writeRunSection } from './common.ts';
+import { NAMESPACE, PARTITIONS, log, root, run, stack } from './sink-bench-context.ts';
 import { mixedPlan, produceEvents, type Produced } from './sink-events.ts';
 import { NOT_MEASURED, throughput, type ThroughputResult } from './sink-throughput.ts';
-import type { WorkerMessage as SourceMessage } from './source-worker.ts';
+import { SINKS_DESCRIPTION } from './sinks-description.ts';
+import {
+  FHIR_BUNDLE_ENTRIES,
+  FHIR_CONCURRENCY,
+  FHIR_EVENTS,
+  FHIR_ROUNDS,
+  fhirPhase,
+  type FhirResult,
+} from './sinks-fhir.ts';
+import {
+  RATE,
+  STEADY_SECONDS,
+  STEADY_WARMUP_SECONDS,
+  STEADY_WRITERS,
+  steady,
+  type SteadyResult,
+} from './sinks-steady.ts';
 import {
   WEBHOOK_CONCURRENCY,
   WEBHOOK_EVENTS,
@@ -70,20 +66,19 @@ import {
 
 const EVENTS = intFromEnv('BENCH_SINK_EVENTS', 100_000);
 const KEYS = intFromEnv('BENCH_SINK_KEYS', 20_000);
-const STEADY_SECONDS = intFromEnv('BENCH_STEADY_SECONDS', 20);
-const RATE = intFromEnv('BENCH_RATE', 5000);
-const STEADY_WRITERS = intFromEnv('BENCH_STEADY_WRITERS', 16);
-const STEADY_WARMUP_SECONDS = intFromEnv('BENCH_STEADY_WARMUP_SECONDS', 3);
 const MONGO_ROWS = intFromEnv('BENCH_MONGO_ROWS', 20_000);
 const MONGO_UPDATES = intFromEnv('BENCH_MONGO_UPDATES', 20);
-const STEADY_CHUNK = 25; // at most this many transactions per round trip of a steady writer
 // BENCH_PHASES=a,c runs only those phases (for experiments): results are printed, not recorded.
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c,d').split(',').map((phase) => phase.trim()));
-const ALL_PHASES = ['a', 'b', 'c', 'd'].every((phase) => PHASES.has(phase));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c,d,e').split(',').map((phase) => phase.trim()));
+const ALL_PHASES = ['a', 'b', 'c', 'd', 'e'].every((phase) => PHASES.has(phase));
 const MONGO_SINK = join(root, 'services/sinks/src/mongo/index.ts');
-const TARGETS = { redisEventsPerS: 50_000, mongoEventsPerS: 20_000, p99Ms: 500, webhookRatioToRaw: 0.7 };
-
-const benchUrl = postgresDatabaseUrl(stack, NAMESPACE);
+const TARGETS = {
+  redisEventsPerS: 50_000,
+  mongoEventsPerS: 20_000,
+  p99Ms: 500,
+  webhookRatioToRaw: 0.7,
+  fhirRatioToRaw: 0.7,
+};
 
 silenceKnownKafkajsWarnings();
 
@@ -137,134 +132,6 @@ async function redisRows(prefix: string): Promise<number> {
   }
 }
 
-// ---------------------------------------------------------------- (c) PostgreSQL -> sink latency
-
-interface SteadyResult {
-  readonly events: number;
-  readonly achievedRate: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly warmupMaxMs: number;
-}
-
-async function prepareSource(): Promise<SourceConfig> {
-  const admin = new pg.Client({ connectionString: stack.CDC_PG_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${NAMESPACE}`);
-  } finally {
-    await admin.end();
-  }
-  const config = parseSourceConfig(
-    {
-      name: NAMESPACE,
-      tables: ['public.steady'],
-      database: { url: benchUrl },
-      slot: `${NAMESPACE}_steady`,
-      publication: `${NAMESPACE}_steady`,
-      snapshot: { mode: 'never' },
-      heartbeat: { interval_ms: 0 },
-    },
-    stack,
-  );
-  const client = new pg.Client({ connectionString: benchUrl });
-  await client.connect();
-  try {
-    await client.query('create table steady (id bigint primary key, name text not null, amount int)');
-    await ensurePublicationAndSlot(client, config);
-  } finally {
-    await client.end();
-  }
-  // Created here so that the sink can subscribe before the first change reaches the source.
-  await withAdmin(kafka, (admin) =>
-    admin.createTopics({
-      topics: [{ topic: `${NAMESPACE}.public.steady`, numPartitions: 1 }],
-      waitForLeaders: true,
-    }),
-  );
-  return config;
-}
-
-async function insertSingleRows(client: pg.Client, from: number, to: number): Promise<void> {
-  let sql = '';
-  for (let id = from; id < to; id++)
-    sql += `begin;insert into steady values (${id},'row ${id}',${id % 1000});commit;`;
-  if (sql !== '') await client.query(sql);
-}
-
-async function steady(): Promise<SteadyResult> {
-  const config = await prepareSource();
-  const topic = `${NAMESPACE}.public.steady`;
-  const warmup = RATE * STEADY_WARMUP_SECONDS;
-  const total = warmup + RATE * STEADY_SECONDS;
-  const sink = sinkWorker('e2e-redis', {
-    kind: 'redis',
-    sink: {
-      kind: 'redis',
-      name: `${NAMESPACE}-e2e`,
-      topics: [topic],
-      url: stack.REDIS_URL,
-      key: `${NAMESPACE}:steady:{id}`,
-    },
-    topics: [topic],
-    brokers,
-    registryUrl: stack.SCHEMA_REGISTRY_URL,
-    groupId: `${NAMESPACE}-${run}-e2e`,
-    expected: total,
-    latencies: true,
-  });
-  let source: Child<SourceMessage> | undefined;
-  const clients: pg.Client[] = [];
-  let durationS: number;
-  try {
-    await sink.until((message) => message.kind === 'started');
-    source = new Child<SourceMessage>('source', 'bench/source-worker.ts', config, SOURCE_NODE_FLAGS);
-    await source.until((message) => message.kind === 'started');
-    // Synchronous commit: an asynchronous one reaches the walsender only when the WAL writer
-    // flushes it (every wal_writer_delay, 200 ms), which would count as the pipeline's latency.
-    // Many connections share each flush (group commit), as the source benchmark's latency run.
-    for (let i = 0; i < STEADY_WRITERS; i++) {
-      const client = new pg.Client({ connectionString: benchUrl, options: '-c synchronous_commit=on' });
-      await client.connect();
-      clients.push(client);
-    }
-    const ticker = setInterval(() => progress(`(c) e2e ${RATE}/s`, sink.latest('report'), total), 500);
-    try {
-      durationS = await pacedWrites(clients, { rate: RATE, total, chunk: STEADY_CHUNK }, insertSingleRows);
-      await sink.until(
-        (message) => message.kind === 'latencies',
-        () => sink.latest('report')?.settled ?? 0,
-      );
-    } finally {
-      clearInterval(ticker);
-    }
-    process.stderr.write('\n');
-  } finally {
-    await source?.stop();
-    await sink.stop();
-    await Promise.all(clients.map((client) => client.end()));
-  }
-  const recorded = sink.latest('latencies');
-  if (!recorded) throw new Error('the sink reported no latencies');
-  const counted: number[] = [];
-  let warmupMaxMs = 0;
-  recorded.ids.forEach((id, i) => {
-    const ms = recorded.ms[i] as number;
-    if (id > warmup) counted.push(ms);
-    else warmupMaxMs = Math.max(warmupMaxMs, ms);
-  });
-  counted.sort((a, b) => a - b);
-  return {
-    events: counted.length,
-    achievedRate: total / durationS,
-    p50Ms: percentile(counted, 50),
-    p99Ms: percentile(counted, 99),
-    maxMs: counted.at(-1) ?? Number.NaN,
-    warmupMaxMs,
-  };
-}
-
 // ---------------------------------------------------------------- report
 
 /** JSON has no NaN: a figure not measured is null. */
@@ -297,6 +164,7 @@ async function main(): Promise<void> {
     warmupMaxMs: Number.NaN,
   };
   let webhook: WebhookResult | undefined;
+  let fhir: FhirResult | undefined;
   let produced: Produced | undefined;
   let loaded: Produced | undefined;
   let rowsInRedis = Number.NaN;
@@ -349,6 +217,7 @@ async function main(): Promise<void> {
     if (PHASES.has('d') && ALL_SINK_KINDS.some((kind) => kind.kind === 'webhook'))
       webhook = await webhookPhase();
     else if (PHASES.has('d')) log('webhook: not measured: the webhook sink kind is not registered yet');
+    if (PHASES.has('e')) fhir = await fhirPhase();
   } finally {
     await cleanUp(withMongo).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
   }
@@ -377,6 +246,25 @@ async function main(): Promise<void> {
       machine_busy: figure(r.sink.machineBusy, 2),
       raw_machine_busy: figure(r.rawMachineBusy, 2),
     })),
+    // Per write mode, the round of median ratio (bench/sinks-fhir.ts); every round's below.
+    fhir_resources_per_s: figure(fhir?.update.median.sink.eventsPerS ?? Number.NaN, 1),
+    fhir_raw_resources_per_s: figure(fhir?.update.median.rawResourcesPerS ?? Number.NaN, 1),
+    fhir_ratio_to_raw: figure(fhir?.update.median.ratio ?? Number.NaN, 2),
+    fhir_bundle_resources_per_s: figure(fhir?.transaction.median.sink.eventsPerS ?? Number.NaN, 1),
+    fhir_bundle_raw_resources_per_s: figure(fhir?.transaction.median.rawResourcesPerS ?? Number.NaN, 1),
+    fhir_bundle_ratio_to_raw: figure(fhir?.transaction.median.ratio ?? Number.NaN, 2),
+    fhir_rounds: fhir
+      ? [...fhir.update.rounds, ...fhir.transaction.rounds].map((r) => ({
+          mode: r.mode,
+          resources_per_s: figure(r.sink.eventsPerS, 1),
+          raw_resources_per_s: figure(r.rawResourcesPerS, 1),
+          ratio: figure(r.ratio, 2),
+          cpu_us_per_resource: figure(r.sink.cpuUsPerEvent, 1),
+          raw_cpu_us_per_resource: figure(r.rawCpuUsPerResource, 1),
+          machine_busy: figure(r.sink.machineBusy, 2),
+          raw_machine_busy: figure(r.rawMachineBusy, 2),
+        }))
+      : [],
     redis_cpu_us_per_event: figure(a.cpuUsPerEvent, 1),
     mongo_cpu_us_per_event: figure(load.cpuUsPerEvent, 1),
     targets: {
@@ -384,6 +272,7 @@ async function main(): Promise<void> {
       mongo_events_per_s: TARGETS.mongoEventsPerS,
       e2e_p99_ms_at_5k: TARGETS.p99Ms,
       webhook_ratio_to_raw: TARGETS.webhookRatioToRaw,
+      fhir_ratio_to_raw: TARGETS.fhirRatioToRaw,
     },
     machine: machine(),
     date,
@@ -394,6 +283,9 @@ async function main(): Promise<void> {
     mongo_updates: MONGO_UPDATES,
     webhook_events: WEBHOOK_EVENTS,
     webhook_concurrency: WEBHOOK_CONCURRENCY,
+    fhir_events: FHIR_EVENTS,
+    fhir_concurrency: FHIR_CONCURRENCY,
+    fhir_bundle_entries: FHIR_BUNDLE_ENTRIES,
   };
   const steadyShort =
     c.achievedRate < 0.95 * RATE ? ` (writers reached only ${round(c.achievedRate)}/s)` : '';
@@ -427,6 +319,30 @@ async function main(): Promise<void> {
       String(results.webhook_ratio_to_raw ?? 'not measured'),
       `>= ${TARGETS.webhookRatioToRaw}`,
       webhook ? mark(webhook.median.ratio >= TARGETS.webhookRatioToRaw) : '',
+    ],
+    [
+      `FHIR resources/s into HAPI FHIR by conditional update, ${FHIR_EVENTS} patients (round of median ratio)`,
+      String(results.fhir_resources_per_s ?? 'not measured'),
+      '',
+      '',
+    ],
+    [
+      'FHIR sink / plain fetch loop making the same requests, conditional updates (resources/s ratio)',
+      String(results.fhir_ratio_to_raw ?? 'not measured'),
+      `>= ${TARGETS.fhirRatioToRaw}`,
+      fhir ? mark(fhir.update.median.ratio >= TARGETS.fhirRatioToRaw) : '',
+    ],
+    [
+      `FHIR resources/s by transaction Bundles of ${FHIR_BUNDLE_ENTRIES} (round of median ratio)`,
+      String(results.fhir_bundle_resources_per_s ?? 'not measured'),
+      '',
+      '',
+    ],
+    [
+      'FHIR sink / plain fetch loop making the same requests, transaction Bundles (resources/s ratio)',
+      String(results.fhir_bundle_ratio_to_raw ?? 'not measured'),
+      '',
+      '',
     ],
     [`p50 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`, String(results.e2e_p50_ms_at_5k), '', ''],
     [
@@ -464,6 +380,15 @@ async function main(): Promise<void> {
             `${round(r.rawMainThreadBusy * 100)}%, machine busy ${round(r.rawMachineBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
         )
       : ['webhook: not measured']),
+    ...(fhir
+      ? [...fhir.update.rounds, ...fhir.transaction.rounds].map(
+          (r, i) =>
+            sinkNote(`FHIR ${r.mode} round ${(i % FHIR_ROUNDS) + 1} of ${FHIR_ROUNDS}`, r.sink) +
+            `; plain fetch loop: ${round(r.rawResourcesPerS, 1)}/s, ${r.rawRequests} requests, ${round(r.rawSeconds, 2)} s, ` +
+            `${r.rawFailed} failed, ${round(r.rawCpuUsPerResource, 1)} µs CPU per resource, machine busy ` +
+            `${round(r.rawMachineBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
+        )
+      : ['FHIR: not measured']),
     `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,
     `steady load warm-up (first ${STEADY_WARMUP_SECONDS} s, not counted, source and sink just started): max latency ${round(c.warmupMaxMs)} ms`,
   ];
@@ -477,7 +402,7 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'bench/results/sinks.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeRunSection(join(root, 'BENCHMARKS.md'), {
     marker: 'sinks',
-    description: DESCRIPTION,
+    description: SINKS_DESCRIPTION,
     title: `Run with ${results.events} events`,
     ...results,
     table: markdownTable(['figure', 'value', 'target', 'status'], rows),
@@ -485,70 +410,5 @@ async function main(): Promise<void> {
   });
   log('wrote bench/results/sinks.json and BENCHMARKS.md');
 }
-
-const DESCRIPTION = `## sinks: \`npm run bench:sinks\`
-
-\`SinkRuntime\` with the Redis sink and with the MongoDB sink (FerretDB), each alone in a child
-process (\`bench/sink-worker.ts\`, a fresh consumer group reading from the beginning), and the whole
-pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, removed before and after.
-
-- **events/s into a sink**: \`BENCH_SINK_EVENTS\` patient change events produced beforehand into a
-  fresh 3-partition topic as the PostgreSQL source writes them (its key and envelope schemas, its
-  version and \`traceparent\` headers), in transactions of 1 to 4 changes: the first change of a row
-  an insert, later ones updates, over about 20000 rows. Events / time from the start of the sink's
-  first write to the end of the write that brings its outcomes (written + stale) to the count.
-  Redis gets that stream. FerretDB 1.24 (SQLite) reads every document of a collection for each
-  update of an existing document (and for each batch's find by \`_id\`), so that stream stalls it;
-  the MongoDB sink is measured on an initial load instead, \`BENCH_MONGO_ROWS\` (20000) inserts of
-  distinct rows, then on \`BENCH_MONGO_UPDATES\` (20) updates of rows spread over the loaded ones.
-- **p50/p99 PostgreSQL-to-Redis latency**: single-row transactions paced at 5000/s by 16
-  connections with \`synchronous_commit=on\` for \`BENCH_STEADY_SECONDS\` (20) after a 3 s warm-up
-  that is not counted (its worst latency is listed), captured by the real source
-  (\`bench/source-worker.ts\`, its own process) and written by the Redis sink worker; per event, the
-  end of the sink's write minus the row's commit time (\`source.ts_ms\`). Same host, same clock.
-  When the writers cannot reach the rate, the row says so and the target is not judged.
-
-- **webhook sink against a plain HTTP client**: \`BENCH_WEBHOOK_EVENTS\` (60000) inserts of distinct
-  rows through the webhook sink (one signed CloudEvent per request, 8 in flight) into a local
-  receiver that answers 204 (\`bench/webhook-receiver.ts\`, in the benchmark's process); then a
-  plain client in its own process (\`bench/webhook-raw-worker.ts\`, undici's \`request\`, the sink's
-  own HTTP client) posts the very requests the sink made to the same receiver, 8 at a time. The
-  ratio of their events/s is the sink's cost (Kafka, decoding, JSON, signing, the runtime) over
-  the HTTP exchange itself. \`BENCH_WEBHOOK_ROUNDS\` (5) rounds of both, each sink run a fresh
-  consumer group; the round of median ratio is reported, every round in the notes (the speed of
-  these shared machines drifts by a fifth between runs).
-
-  What the webhook figures changed (2026-12-03, 20000-event runs unless said): fetch cost more
-  than twice the CPU of undici's \`request\` per exchange (a plain fetch client posting the sink's
-  requests: 4634/s, a plain \`request\` client: 10690/s, same receiver), so HTTP targets use
-  \`request\`; written inside kafkajs' batch handler, the sink left the receiver idle while kafkajs
-  fetched and decoded the next batches (about 100 ms in every 560 ms round of three 3000-event
-  batches, a fifth of the time), so each partition's writes run in a lane of their own and the
-  gaps are under 10 ms; avsc's unpacking of longs allocated 2.5 KB per event (9% of the sink's
-  bytes), so longs are read in place. The ratio went from 0.11 (fetch, a 500/s default budget)
-  to 0.59 (fetch, unlimited), and is now between 0.54 and 0.71 (the median round of each run
-  that day): the sink spends about 40 µs of CPU per event beyond the plain client's 50-60 µs per
-  request (Kafka fetch and decoding, JSON, signing, delivery in key order), on the same two
-  cores as the receiver and the broker.
-
-  Tried next (2026-12-03, 60000-event runs, 5 rounds): the whole machine is about 90% busy in
-  both halves of a round (\`machine busy\` in the notes), the sink, the receiver and the broker
-  sharing two cores, so the ratio is one of CPU per event over every process rather than of one
-  thread's speed. The HTTP exchanges on a worker thread of their own (rendering and signing on
-  the main thread) left the main thread 30-36% busy and the delivery thread about 70%, and the
-  ratio where it was (0.57 to 0.82 a round, median 0.67), so that design was not kept. Neither
-  were a larger young generation (\`--max-semi-space-size=64\` on both sides: both about 10%
-  faster, the ratio unchanged) nor 256 KiB fetches (peak RSS 400 MB instead of 530 MB, the ratio
-  within the drift); fewer objects per event on the sink's path were kept (no change beyond the
-  drift). The sink's own part, measured by cutting the write short: reading and decoding alone
-  (the write a no-op) ran at about 52000 events/s, with each body rendered and signed but not
-  sent at about 30000/s, so about 33 µs per event is Kafka, Avro, JSON and signing, and the
-  exchanges cost the sink's process about 150 µs per event against the plain client's 95-130 µs
-  per request (delivery in key order, the memo of delivered ids, garbage collection of a batch's
-  events held while it is written).
-
-Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms,
-webhook sink >= 0.7 of the plain client.
-The latest figures are also in \`bench/results/sinks.json\`.`;
 
 await main();
