@@ -11,8 +11,8 @@ export interface VerifiableSink {
     table: { readonly schema: string; readonly name: string },
     keyColumns: readonly string[],
   ): AsyncIterable<{ key: SinkRow; row: SinkRow }>;
-  /** The fields the sink stores for a source row with this key (after its field mapping). */
-  project(row: SinkRow, key: SinkRow): SinkRow;
+  /** The fields the sink stores for a source row of `table` with this key (after its field mapping). */
+  project(row: SinkRow, key: SinkRow, table: { readonly schema: string; readonly name: string }): SinkRow;
 }
 
 export function isVerifiable(sink: unknown): sink is VerifiableSink {
@@ -84,7 +84,7 @@ export async function verifyRows(
   let keyColumns: readonly string[] = [];
   for await (const { key, row } of source) {
     if (keyColumns.length === 0) keyColumns = Object.keys(key);
-    const projected = sink.project(row, key);
+    const projected = sink.project(row, key, table);
     expected.set(keyText(key), { hash: rowHash(canonicalRow(projected)), row: projected });
   }
   const sourceRows = expected.size;

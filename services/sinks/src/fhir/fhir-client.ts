@@ -42,6 +42,8 @@ export type TransactionResult =
 
 /** Identifiers per search request: the URL stays far below servers' limits (8 KB is common). */
 const IDENTIFIERS_PER_SEARCH = 50;
+/** Resources per page asked when reading a whole system (the server may give fewer). */
+const SCAN_PAGE = 200;
 
 /**
  * The FHIR R4 REST interactions the sink needs, over the HTTP layer's target (budget, timeouts,
@@ -69,32 +71,41 @@ export class FhirClient {
     for (let i = 0; i < values.length; i += IDENTIFIERS_PER_SEARCH) {
       const chunk = values.slice(i, i + IDENTIFIERS_PER_SEARCH);
       const tokens = chunk.map((value) => `${escapeSearch(system)}|${escapeSearch(value)}`).join(',');
-      let url: string | undefined =
-        `${type}?identifier=${encodeURIComponent(tokens)}&_count=${2 * chunk.length}`;
-      // Servers cap page sizes (HAPI: 50 by default): follow the pages.
-      while (url !== undefined) {
-        const response = await this.#send({
-          method: 'GET',
-          url,
-          // HAPI answers a repeated search from its cache for a minute: we must see our last write.
-          headers: { accept: FHIR_JSON, 'cache-control': 'no-cache' },
-        });
-        const bundle = JSON.parse(response.body) as SearchBundle;
-        for (const entry of bundle.entry ?? []) {
-          const resource = entry.resource;
-          if (!resource || resource.resourceType !== type || typeof resource.id !== 'string') continue;
-          for (const identifier of (resource.identifier as Identifier[] | undefined) ?? []) {
-            if (identifier.system !== system || !chunk.includes(identifier.value)) continue;
-            const held = { id: resource.id, versionId: resource.meta?.versionId, resource };
-            const list = found.get(identifier.value);
-            if (list) list.push(held);
-            else found.set(identifier.value, [held]);
-          }
+      const url = `${type}?identifier=${encodeURIComponent(tokens)}&_count=${2 * chunk.length}`;
+      for await (const resource of this.#pages(url)) {
+        if (resource.resourceType !== type || typeof resource.id !== 'string') continue;
+        for (const identifier of (resource.identifier as Identifier[] | undefined) ?? []) {
+          if (identifier.system !== system || !chunk.includes(identifier.value)) continue;
+          const held = { id: resource.id, versionId: resource.meta?.versionId, resource };
+          const list = found.get(identifier.value);
+          if (list) list.push(held);
+          else found.set(identifier.value, [held]);
         }
-        url = bundle.link?.find((link) => link.relation === 'next')?.url;
       }
     }
     return found;
+  }
+
+  /** Every resource of a type with an identifier of `system` (what verify compares). */
+  async *searchSystem(type: string, system: string): AsyncIterable<FhirResource> {
+    const url = `${type}?identifier=${encodeURIComponent(`${escapeSearch(system)}|`)}&_count=${SCAN_PAGE}`;
+    for await (const resource of this.#pages(url)) if (resource.resourceType === type) yield resource;
+  }
+
+  /** The resources of a search's every page: servers cap page sizes (HAPI: 50 by default). */
+  async *#pages(first: string): AsyncIterable<SearchBundleResource> {
+    let url: string | undefined = first;
+    while (url !== undefined) {
+      const response = await this.#send({
+        method: 'GET',
+        url,
+        // HAPI answers a repeated search from its cache for a minute: we must see our last write.
+        headers: { accept: FHIR_JSON, 'cache-control': 'no-cache' },
+      });
+      const bundle = JSON.parse(response.body) as SearchBundle;
+      for (const entry of bundle.entry ?? []) if (entry.resource) yield entry.resource;
+      url = bundle.link?.find((link) => link.relation === 'next')?.url;
+    }
   }
 
   /** Writes one resource where `place` says, guarded by the version read (If-Match) when it exists. */
@@ -206,10 +217,13 @@ function isUnauthorized(error: unknown): boolean {
   return error instanceof CdcError && error.details.status === 401;
 }
 
+type SearchBundleResource = FhirResource & {
+  readonly id?: unknown;
+  readonly meta?: { readonly versionId?: string };
+};
+
 interface SearchBundle {
-  readonly entry?: readonly {
-    readonly resource?: FhirResource & { id?: unknown; meta?: { versionId?: string } };
-  }[];
+  readonly entry?: readonly { readonly resource?: SearchBundleResource }[];
   readonly link?: readonly { readonly relation: string; readonly url: string }[];
 }
 

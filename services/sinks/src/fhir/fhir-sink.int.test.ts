@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CdcError, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import {
+  CdcError,
+  verifyRows,
+  type Sink,
+  type SinkEvent,
+  type SinkRow,
+  type VerifiableSink,
+  type WriteOutcome,
+} from '@cdc/core';
 import { Stack, killServer } from '@cdc/stack';
 import { isolate, providerName } from '@cdc/testkit';
 import { event } from '../../test/conformance.ts';
@@ -62,6 +70,44 @@ describe('FHIR sink', () => {
       expect(await refusing.exists(5n)).toBe(false);
     } finally {
       await refusing.sink.close();
+    }
+  });
+});
+
+describe('FHIR sink verify', () => {
+  it('compares the live resources of a system with the rows as the mapping makes them (deleted ones left out)', async () => {
+    const target = patientSink(iso.env.FHIR_URL);
+    await target.sink.start();
+    try {
+      const rows = Array.from({ length: 60 }, (_, i) =>
+        event('c', i + 1, { name: `p${i + 1}`, email: `p${i + 1}@example.org`, visits: i }),
+      );
+      // A partial update: the server's notes stay and verify must still agree.
+      const partial = event(
+        'u',
+        7,
+        { name: 'p7', email: 'p7@example.org', visits: 6 },
+        { unchanged: ['notes'] },
+      );
+      await target.sink.write([...rows, event('d', 3), partial]);
+      const table = { schema: 'public', name: 'patients' };
+      const live = rows.filter((e) => e.key.id !== 3n);
+      async function* source(extra: SinkEvent[] = []) {
+        for (const e of [...live, ...extra]) yield { key: e.key, row: e.after as SinkRow };
+      }
+      expect(await verifyRows(source(), target.sink as unknown as VerifiableSink, table)).toMatchObject({
+        sourceRows: 59,
+        sinkRows: 59, // 61 resources held (3 marked deleted), and more than one page of 50
+        differences: 0,
+      });
+      const report = await verifyRows(
+        source([event('c', 99, { name: 'missing' })]),
+        target.sink,
+        table,
+      );
+      expect(report.missing).toEqual(['id=99']);
+    } finally {
+      await target.sink.close();
     }
   });
 });

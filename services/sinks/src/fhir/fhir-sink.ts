@@ -1,4 +1,12 @@
-import { CdcError, reasonOf, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import {
+  CdcError,
+  reasonOf,
+  type Sink,
+  type SinkEvent,
+  type SinkRow,
+  type VerifiableSink,
+  type WriteOutcome,
+} from '@cdc/core';
 import { budgetOf } from '../http/http-settings.ts';
 import { HttpTarget } from '../http/http-target.ts';
 import { sendInKeyOrder } from '../http/key-order.ts';
@@ -14,6 +22,7 @@ import {
 } from './mapping/index.ts';
 import { replayOnServer, type KeyWrite } from './replay.ts';
 import { writeTransactions } from './transactions.ts';
+import { mappingOfTable, projectRow, scanResources } from './verify.ts';
 
 const WRITTEN: WriteOutcome = Object.freeze({ kind: 'written' });
 const STALE: WriteOutcome = Object.freeze({ kind: 'stale' });
@@ -34,7 +43,7 @@ export interface PendingWrite {
  * moved meanwhile (409/412) makes the batch retriable: the retry reads again, and what this
  * attempt wrote is then the server's version, so it comes back `stale`, never doubled.
  */
-export class FhirSink implements Sink {
+export class FhirSink implements Sink, VerifiableSink {
   readonly name: string;
   readonly #config: FhirSinkConfig;
   readonly #mappings: ReadonlyMap<string, ResourceMapping>;
@@ -103,6 +112,17 @@ export class FhirSink implements Sink {
       for (const index of (pending[i] as PendingWrite).applied) outcomes[index] = outcome;
     });
     return outcomes.map((outcome) => outcome ?? WRITTEN);
+  }
+
+  scan(table: {
+    readonly schema: string;
+    readonly name: string;
+  }): AsyncIterable<{ key: SinkRow; row: SinkRow }> {
+    return scanResources(this.#client, mappingOfTable(this.#mappings, table));
+  }
+
+  project(row: SinkRow, key: SinkRow, table: { readonly schema: string; readonly name: string }): SinkRow {
+    return projectRow(mappingOfTable(this.#mappings, table), row, key);
   }
 
   async close(): Promise<void> {

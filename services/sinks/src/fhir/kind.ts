@@ -9,7 +9,7 @@ export const fhirKind = {
   entry: fhirSinkSchema,
   supports: FHIR_SUPPORTS,
   defaultTarget: 'fhir',
-  verifiable: false,
+  verifiable: true,
   create: (entry, context) => {
     if (context.url === undefined) throw new Error(`${context.path}: no FHIR server URL`);
     return new FhirSink(entry, context.url, context.path);

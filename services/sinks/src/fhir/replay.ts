@@ -69,7 +69,8 @@ export function replayOnServer(
   const place: WritePlace = server
     ? { id: server.id, versionId: server.versionId }
     : { identifier: plan.identifier };
-  return { stale, applied, write: { place, resource: withSourceVersion(state, last.version) } };
+  const deleted = last.mapped === null;
+  return { stale, applied, write: { place, resource: withSourceVersion(state, last.version, deleted) } };
 }
 
 /** A row's resource with the elements it keeps taken from the state before it (absent there: absent). */

@@ -10,9 +10,18 @@ import type { FhirResource } from './mapping/index.ts';
  */
 export const SOURCE_VERSION_URL = 'urn:cdc:fhir:source-version';
 
+/**
+ * Present (valueBoolean true) on a resource whose row was deleted: what `on_delete` sets can also
+ * be a live row's value (an Immunization entered in error), and verify must tell them apart.
+ */
+export const SOURCE_DELETED_URL = 'urn:cdc:fhir:source-deleted';
+
+const OURS = new Set([SOURCE_VERSION_URL, SOURCE_DELETED_URL]);
+
 interface Extension {
   readonly url?: unknown;
   readonly valueString?: unknown;
+  readonly valueBoolean?: unknown;
 }
 
 /** The version a resource on the server was written with; undefined for one we never wrote. */
@@ -28,25 +37,38 @@ export function sourceVersionOf(resource: FhirResource): EventVersion | undefine
   }
 }
 
-/** The resource with our version as its (only) source-version extension, last. */
-export function withSourceVersion(resource: FhirResource, version: EventVersion): FhirResource {
-  const others = Array.isArray(resource.extension)
-    ? (resource.extension as Extension[]).filter((extension) => extension.url !== SOURCE_VERSION_URL)
-    : [];
-  return {
-    ...resource,
-    extension: [...others, { url: SOURCE_VERSION_URL, valueString: versionText(version) }],
-  };
+/** The resource with our version as its (only) source-version extension, last, and the delete mark if deleted. */
+export function withSourceVersion(
+  resource: FhirResource,
+  version: EventVersion,
+  deleted = false,
+): FhirResource {
+  const ours: Extension[] = [{ url: SOURCE_VERSION_URL, valueString: versionText(version) }];
+  if (deleted) ours.push({ url: SOURCE_DELETED_URL, valueBoolean: true });
+  return { ...resource, extension: [...othersOf(resource), ...ours] };
 }
 
-/** The resource without our extension (what a reader of the server sees as data). */
+/** Whether the sink marked the resource as its row's delete. */
+export function isMarkedDeleted(resource: FhirResource): boolean {
+  return (
+    Array.isArray(resource.extension) &&
+    (resource.extension as Extension[]).some((extension) => extension.url === SOURCE_DELETED_URL)
+  );
+}
+
+/** The resource without our extensions (what a reader of the server sees as data). */
 export function withoutSourceVersion(resource: FhirResource): FhirResource {
   if (!Array.isArray(resource.extension)) return resource;
-  const others = (resource.extension as Extension[]).filter(
-    (extension) => extension.url !== SOURCE_VERSION_URL,
-  );
+  const others = othersOf(resource);
   const data: Record<string, unknown> = { ...resource };
   if (others.length > 0) data.extension = others;
   else delete data.extension;
   return data as FhirResource;
+}
+
+function othersOf(resource: FhirResource): Extension[] {
+  if (!Array.isArray(resource.extension)) return [];
+  return (resource.extension as Extension[]).filter(
+    (extension) => typeof extension.url !== 'string' || !OURS.has(extension.url),
+  );
 }

@@ -88,6 +88,16 @@ function identifierValue(template: KeyTemplate, key: SinkRow): { readonly value:
   return { value };
 }
 
+/** The inverse of identifierValue: the key fields of an identifier value, read by the template's literals. */
+function keyParser(template: KeyTemplate): (value: string) => SinkRow | undefined {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  const pattern = new RegExp(`^${template.literals.map(literal).join('(.*?)')}$`, 'u');
+  return (value) => {
+    const match = pattern.exec(value);
+    return match ? Object.fromEntries(template.fields.map((field, i) => [field, match[i + 1]])) : undefined;
+  };
+}
+
 function invalidMapping(config: FhirResourceMappingConfig, issues: readonly TemplateIssue[]): CdcError {
   const problems = issues.map((issue) => `${elementPath(issue.path)}: ${issue.message}`);
   return new CdcError('INVALID_CONFIG', `invalid FHIR mapping of ${config.type}: ${problems.join('; ')}`, {
@@ -137,6 +147,7 @@ export function compileResourceMapping(
     fields,
     onDelete,
     identifierOf: (key) => identifierValue(identifier, key),
+    keyOfIdentifier: keyParser(identifier),
     map(row, key, unchanged) {
       const id = identifierValue(identifier, key);
       if ('reason' in id) return id;

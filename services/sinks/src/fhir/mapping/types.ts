@@ -24,6 +24,8 @@ export interface ResourceMapping {
   readonly fields: readonly string[];
   /** The identifier value from the event's key row. */
   identifierOf(key: SinkRow): { readonly value: string } | MappingFailure;
+  /** The key row an identifier value stands for (its fields as text); undefined when it is not one of ours. */
+  keyOfIdentifier(value: string): SinkRow | undefined;
   /**
    * The resource a row becomes: resourceType, identifier [{ system, value }] first, then the template's elements.
    * `unchanged` lists source fields PostgreSQL did not send (unchanged TOAST, their value is null in the row):
