@@ -67,10 +67,10 @@ export class SinkTally {
   }
 
   /** A batch committed: its records, and how far its partition is behind the head. */
-  committed(topic: string, partition: number, records: number, highWatermark: string, next: string): void {
+  committed(topic: string, partition: number, records: number, offsetLag: string): void {
     this.counters.consumed += records;
     this.counters.batches += 1;
-    this.#lag.set(`${topic}/${partition}`, Math.max(0, Number(highWatermark) - Number(next)));
+    this.#lag.set(`${topic}/${partition}`, Math.max(0, Number(offsetLag)));
   }
 
   lagRecords(): number {

@@ -380,7 +380,9 @@ export class SinkRuntime {
     }
     endRecordSpans(spans);
     this.#tally.counters.tombstones += tombstones;
-    this.#tally.committed(batch.topic, batch.partition, batch.messages.length, batch.highWatermark, next);
+    // kafkajs' lag counts from the batch's last offset, commit markers included: a topic a
+    // processor wrote ends in one, which `hw - next` would show as lag for good.
+    this.#tally.committed(batch.topic, batch.partition, batch.messages.length, batch.offsetLag());
   }
 
   /** One sendBatch at a time, in the order asked; a failed send replaces the producer and does not stop the next. */
