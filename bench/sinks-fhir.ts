@@ -113,7 +113,7 @@ function fhirEntry(topic: string, system: string, mode: FhirMode) {
     transaction: { max_entries: FHIR_BUNDLE_ENTRIES },
     concurrency: FHIR_CONCURRENCY,
     resources: {
-      [topic]: {
+      'public.patients': {
         type: 'Patient',
         identifier: { system, value: '{id}' },
         resource: {

@@ -1,5 +1,11 @@
 export { ALL_SINK_KINDS, SINK_KINDS } from './kinds.ts';
 export { cleanSinkNamespaces, stackTargets } from './namespaces.ts';
+export {
+  FhirSink,
+  fhirSinkSchema,
+  namespaceSource as fhirNamespaceSource,
+  parseFhirSinkConfig,
+} from './fhir/index.ts';
 export { MongoSink, createMongoSink, mongoSinkSchema } from './mongo/index.ts';
 export {
   RedisSink,

@@ -8,6 +8,7 @@ import { runProcessor, type ProcessorHandle } from '@cdc/processor';
 import {
   cleanSinkNamespaces,
   createSink,
+  fhirNamespaceSource,
   runSink,
   sinkKind,
   stackTargets,
@@ -229,9 +230,11 @@ function printSummary(
   }
   const differences = verified.reduce((sum, v) => sum + v.report.differences, 0);
   const mongo = config.sinks.find((s) => s.kind === 'mongodb');
+  const fhir = config.sinks.find((s) => s.kind === 'fhir');
   console.log(
     `\nLook around: redis-cli -p ${new URL(config.redis.url).port} hgetall ${DEMO}:facility:1` +
       (mongo ? `; MongoDB database '${DEMO}' at ${config.mongo.url}` : '') +
+      (fhir ? `; FHIR resources at ${config.fhir.url}/Patient?_source=${fhirNamespaceSource(DEMO)}` : '') +
       `; Kafka topics ${DEMO}.public.*`,
   );
   if (differences > 0 || verified.length === 0) {

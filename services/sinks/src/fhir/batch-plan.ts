@@ -38,7 +38,7 @@ export const TRUNCATE_REASON =
  */
 export function planBatch(
   events: readonly SinkEvent[],
-  mappingOf: (topic: string) => ResourceMapping | undefined,
+  mappingOf: (event: SinkEvent) => ResourceMapping | undefined,
   validate: (resource: FhirResource) => string | undefined,
 ): BatchPlan {
   const outcomes = new Array<WriteOutcome | undefined>(events.length);
@@ -46,9 +46,13 @@ export function planBatch(
   events.forEach((event, index) => {
     const failed = (reason: string) => (outcomes[index] = { kind: 'failed', reason });
     if (event.op === 't') return failed(TRUNCATE_REASON);
-    const mapping = mappingOf(event.topic);
-    if (!mapping)
-      return failed(`topic ${event.topic} has no resource mapping in this sink (resources.${event.topic})`);
+    const mapping = mappingOf(event);
+    if (!mapping) {
+      const table = `${event.table.schema}.${event.table.name}`;
+      return failed(
+        `table ${table} (topic ${event.topic}) has no resource mapping in this sink: add resources.${table}`,
+      );
+    }
     const identified = mapping.identifierOf(event.key);
     if ('reason' in identified) return failed(identified.reason);
     const identifier = { system: mapping.identifierSystem, value: identified.value };

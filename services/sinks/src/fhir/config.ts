@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAPPING_ERROR, stackEnvSchema, topicNameSetting } from '@cdc/core';
+import { MAPPING_ERROR, stackEnvSchema } from '@cdc/core';
 import { concurrencySetting, requestsSetting, timeoutMsSetting } from '../http/http-settings.ts';
 import { oauth2Setting } from '../http/oauth2/index.ts';
 import { parseSinkEntry, sinkEntry } from '../shared-settings.ts';
@@ -17,6 +17,11 @@ import {
  */
 export const FHIR_SUPPORTS = { conflicts: false, deleteMarkers: false, versionGuard: 'target' } as const;
 
+/** A source table as `<schema>.<table>`, the key of its mapping. */
+const tableName = z
+  .string()
+  .regex(/^[^.\s]+\.[^.\s]+$/u, 'must be a source table as <schema>.<table>, such as public.patients');
+
 export const FHIR_WRITE_MODES = ['update', 'transaction'] as const;
 
 /**
@@ -26,7 +31,7 @@ export const FHIR_WRITE_MODES = ['update', 'transaction'] as const;
  *     name: ministry
  *     topics: [cdc.public.patients]
  *     resources:
- *       cdc.public.patients:
+ *       public.patients:
  *         type: Patient
  *         identifier: { system: 'https://ministry.example.org/patient-id', value: '{id}' }
  *         resource: { name: [{ text: '{name}' }] }
@@ -36,13 +41,27 @@ export const fhirSinkSchema = sinkEntry('fhir', FHIR_SUPPORTS, {
     'FHIR R4 base URL (default: fhir.url, else env FHIR_URL), such as https://fhir.ministry.example/r4',
   ),
   resources: z
-    .record(topicNameSetting, fhirResourceMappingSchema, {
+    .record(tableName, fhirResourceMappingSchema, {
       error: (issue) =>
         issue.code === 'invalid_type'
-          ? 'must be a mapping of topic names to resource mappings, such as { cdc.public.patients: { type: Patient, ... } }'
+          ? 'must be a mapping of source tables to resource mappings, such as { public.patients: { type: Patient, ... } }'
           : undefined,
     })
-    .describe('For each topic: the FHIR resource its rows become'),
+    .refine((resources) => Object.keys(resources).length > 0, {
+      error: 'must map at least one source table, such as { public.patients: { type: Patient, ... } }',
+    })
+    .describe(
+      "For each source table (<schema>.<table>, as a change event's source names it, whichever topic carries it): the FHIR resource its rows become",
+    ),
+  source: z
+    .string({ error: 'must be a URI such as urn:cdc:ministry-sync' })
+    .refine((text) => !/\s/u.test(text) && URL.canParse(text), {
+      error: 'must be an absolute URI such as urn:cdc:ministry-sync',
+    })
+    .optional()
+    .describe(
+      'meta.source of every resource written: who sent it, kept and searchable at the server (_source); default urn:cdc:sink:<name>',
+    ),
   codes: fhirCodeTablesSchema
     .prefault({})
     .describe('Code tables that `{field|code:<table>}` placeholders look values up in'),
@@ -82,32 +101,12 @@ export const fhirSinkSchema = sinkEntry('fhir', FHIR_SUPPORTS, {
   concurrency: concurrencySetting(),
 })
   .check((ctx) => {
-    for (const topic of ctx.value.topics) {
-      if (!Object.hasOwn(ctx.value.resources, topic)) {
-        ctx.issues.push({
-          code: 'custom',
-          input: ctx.value,
-          path: ['resources'],
-          message: `has no mapping for topic ${topic}: add resources.${topic} (type, identifier, resource)`,
-        });
-      }
-    }
-    for (const topic of Object.keys(ctx.value.resources)) {
-      if (!ctx.value.topics.includes(topic)) {
-        ctx.issues.push({
-          code: 'custom',
-          input: ctx.value,
-          path: ['resources', topic],
-          message: `maps topic ${topic}, which is not in topics: add it there or remove this mapping`,
-        });
-      }
-    }
-    for (const [topic, mapping] of Object.entries(ctx.value.resources)) {
+    for (const [table, mapping] of Object.entries(ctx.value.resources)) {
       for (const issue of codeTableIssues(mapping, ctx.value.codes)) {
         ctx.issues.push({
           code: 'custom',
           input: mapping,
-          path: ['resources', topic, ...issue.path],
+          path: ['resources', table, ...issue.path],
           message: issue.message,
         });
       }

@@ -13,6 +13,7 @@ import { Stack, killServer } from '@cdc/stack';
 import { isolate, providerName } from '@cdc/testkit';
 import { event } from '../../test/conformance.ts';
 import { patientSink } from './fhir-test-target.ts';
+import { fhirNamespace } from './namespace.ts';
 
 // What the FHIR sink promises beyond the shared suite, against the stack's HAPI FHIR server:
 // a transaction Bundle refused for one entry writes every other, and the server going away
@@ -74,6 +75,28 @@ describe('FHIR sink', () => {
   });
 });
 
+describe('FHIR sink namespace', () => {
+  it('marks what it writes with the namespace as meta.source, and cleaning removes exactly that', async () => {
+    const namespace = `${iso.id}_ns`;
+    const placed = fhirNamespace.place({}, namespace) as { source: string };
+    const inside = patientSink(iso.env.FHIR_URL, { source: placed.source });
+    const outside = patientSink(iso.env.FHIR_URL);
+    await Promise.all([inside.sink.start(), outside.sink.start()]);
+    try {
+      await inside.sink.write([event('c', 1, { name: 'in' }), event('c', 2, { name: 'in' })]);
+      await outside.sink.write([event('c', 1, { name: 'out' })]);
+      const [held] = await inside.held(1n);
+      expect((held?.meta as { source?: string } | undefined)?.source).toMatch(/^urn:cdc:namespace:/u);
+      await fhirNamespace.clean(iso.env.FHIR_URL, namespace);
+      expect(await inside.exists(1n)).toBe(false);
+      expect(await inside.exists(2n)).toBe(false);
+      expect((await outside.read(1n))?.name).toBe('out');
+    } finally {
+      await Promise.all([inside.sink.close(), outside.sink.close()]);
+    }
+  });
+});
+
 describe('FHIR sink verify', () => {
   it('compares the live resources of a system with the rows as the mapping makes them (deleted ones left out)', async () => {
     const target = patientSink(iso.env.FHIR_URL);
@@ -100,11 +123,7 @@ describe('FHIR sink verify', () => {
         sinkRows: 59, // 61 resources held (3 marked deleted), and more than one page of 50
         differences: 0,
       });
-      const report = await verifyRows(
-        source([event('c', 99, { name: 'missing' })]),
-        target.sink,
-        table,
-      );
+      const report = await verifyRows(source([event('c', 99, { name: 'missing' })]), target.sink, table);
       expect(report.missing).toEqual(['id=99']);
     } finally {
       await target.sink.close();

@@ -51,13 +51,15 @@ export class FhirSink implements Sink, VerifiableSink {
   readonly #target: HttpTarget;
   readonly #tokens: TokenSource | undefined;
   readonly #client: FhirClient;
+  readonly #source: string;
 
   constructor(config: FhirSinkConfig, url: string, path: string) {
     this.name = config.name;
     this.#config = config;
+    this.#source = config.source ?? `urn:cdc:sink:${config.name}`;
     this.#mappings = new Map(
-      Object.entries(config.resources).map(([topic, mapping]) => [
-        topic,
+      Object.entries(config.resources).map(([table, mapping]) => [
+        table,
         compileResourceMapping(mapping, config.codes, config.time_zone),
       ]),
     );
@@ -89,7 +91,11 @@ export class FhirSink implements Sink, VerifiableSink {
 
   async write(events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
     const validate = (resource: FhirResource) => validateFhirResource(resource)?.reason;
-    const { outcomes, keys } = planBatch(events, (topic) => this.#mappings.get(topic), validate);
+    const { outcomes, keys } = planBatch(
+      events,
+      (event) => this.#mappings.get(`${event.table.schema}.${event.table.name}`),
+      validate,
+    );
     const held = await this.#read(keys);
     const pending: PendingWrite[] = [];
     for (const plan of keys) {
@@ -99,7 +105,8 @@ export class FhirSink implements Sink, VerifiableSink {
         const failed: WriteOutcome = { kind: 'failed', reason: result.refused };
         for (const index of result.applied) outcomes[index] = failed;
       } else if (result.write) {
-        pending.push({ plan, write: result.write, applied: result.applied });
+        const resource = { ...result.write.resource, meta: { source: this.#source } };
+        pending.push({ plan, write: { ...result.write, resource }, applied: result.applied });
       } else {
         for (const index of result.applied) outcomes[index] = WRITTEN;
       }

@@ -36,7 +36,7 @@ export function patientSink(
     topics: ['cdc.public.patients'],
     url: fhirUrl,
     resources: {
-      'cdc.public.patients': {
+      'public.patients': {
         type: 'Patient',
         identifier: { system, value: '{id}' },
         resource: template,

@@ -1,6 +1,7 @@
 import type { SinkKind } from '../sink-kind.ts';
 import { FHIR_SUPPORTS, fhirSinkSchema } from './config.ts';
 import { FhirSink } from './fhir-sink.ts';
+import { fhirNamespace } from './namespace.ts';
 
 /** FHIR R4 servers (a health ministry's API, HAPI FHIR) in the registry of sink kinds (kinds.ts). */
 export const fhirKind = {
@@ -14,4 +15,5 @@ export const fhirKind = {
     if (context.url === undefined) throw new Error(`${context.path}: no FHIR server URL`);
     return new FhirSink(entry, context.url, context.path);
   },
+  namespace: fhirNamespace,
 } as const satisfies SinkKind<typeof fhirSinkSchema>;

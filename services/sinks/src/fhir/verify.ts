@@ -4,7 +4,7 @@ import type { FhirResource, ResourceMapping } from './mapping/index.ts';
 import { isMarkedDeleted, withoutSourceVersion } from './source-version.ts';
 
 /**
- * What `cdc sink verify` compares for a FHIR sink: each live resource of a topic's mapping (its
+ * What `cdc sink verify` compares for a FHIR sink: each live resource of a table's mapping (its
  * identifier system; those marked deleted left out) against each source row as the mapping
  * makes it. Both sides become the same record, one text per top-level element, so that the
  * comparison does not depend on how the server orders what it returns: object keys sorted,
@@ -31,21 +31,19 @@ export function projectRow(mapping: ResourceMapping, row: SinkRow, key: SinkRow)
   return comparable(mapped.resource);
 }
 
-/** The topic's mapping for a source table: the one whose topic ends in .<schema>.<table>. */
+/** The mapping of a source table. */
 export function mappingOfTable(
   mappings: ReadonlyMap<string, ResourceMapping>,
   table: { readonly schema: string; readonly name: string },
 ): ResourceMapping {
-  const suffix = `.${table.schema}.${table.name}`;
-  const found = [...mappings].filter(([topic]) => topic.endsWith(suffix));
-  if (found.length !== 1) {
-    throw new CdcError(
-      'NOT_VERIFIABLE',
-      `${found.length === 0 ? 'no' : 'more than one'} resource mapping of this sink reads ${table.schema}.${table.name}`,
-      { fix: 'verify a sink with one mapping per table (resources.<topic of the table>)' },
-    );
+  const name = `${table.schema}.${table.name}`;
+  const mapping = mappings.get(name);
+  if (!mapping) {
+    throw new CdcError('NOT_VERIFIABLE', `this sink has no resource mapping for ${name}`, {
+      fix: `verify a table the sink maps (resources.${name})`,
+    });
   }
-  return found[0]![1];
+  return mapping;
 }
 
 function comparable(resource: FhirResource): SinkRow {
