@@ -196,7 +196,7 @@ export {
   type RewoundPartition,
 } from './ops/consumer-groups.ts';
 export { readRanges, type PartitionRange, type ReadRangeOptions, type ReadRecord } from './ops/read-range.ts';
-export { parseKeyTemplate, type KeyTemplate, type KeyTemplateWording } from './key-template.ts';
+export { keyPart, parseKeyTemplate, type KeyTemplate, type KeyTemplateWording } from './key-template.ts';
 export {
   describeInactiveSlot,
   dropSlotCommand,

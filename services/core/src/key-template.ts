@@ -43,3 +43,21 @@ export function parseKeyTemplate(source: string, wording: KeyTemplateWording): K
   if (fields.length === 0) return wording.noField;
   return { source, literals, fields };
 }
+
+/**
+ * A key field's value as text in a name made from a key (a Redis key, a FHIR identifier): the same
+ * value always gives the same text, whatever its decoded type; undefined for one that has none.
+ */
+export function keyPart(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'bigint':
+    case 'number':
+    case 'boolean':
+      return String(value);
+    default:
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+      return undefined;
+  }
+}

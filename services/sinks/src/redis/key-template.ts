@@ -1,4 +1,4 @@
-import { parseKeyTemplate as parseTemplate, type KeyTemplate, type SinkEvent } from '@cdc/core';
+import { keyPart, parseKeyTemplate as parseTemplate, type KeyTemplate, type SinkEvent } from '@cdc/core';
 
 export type { KeyTemplate };
 
@@ -8,21 +8,6 @@ export function parseKeyTemplate(source: string): KeyTemplate | string {
     placeholder: 'a key column name',
     noField: "must reference at least one key field, such as 'patient:{id}' (else every row shares one key)",
   });
-}
-
-/** A key part as text: the same value always gives the same key, whatever its decoded type. */
-export function keyPart(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'bigint':
-    case 'number':
-    case 'boolean':
-      return String(value);
-    default:
-      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-      return undefined;
-  }
 }
 
 export type KeyResult = { readonly key: string } | { readonly reason: string };

@@ -1,4 +1,4 @@
-import { CdcError, parseKeyTemplate, type KeyTemplate, type SinkRow } from '@cdc/core';
+import { CdcError, keyPart, parseKeyTemplate, type KeyTemplate, type SinkRow } from '@cdc/core';
 import { codeTableIssues, type FhirCodeTables, type FhirResourceMappingConfig } from './config.ts';
 import type { FormatContext } from './formats.ts';
 import { onDeleteDefault } from './on-delete.ts';
@@ -47,20 +47,6 @@ function extensionItems(name: string, json: unknown, issues: TemplateIssue[]): E
   });
 }
 
-/** A key value as identifier text: the same key always gives the same identifier. */
-function keyText(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : undefined;
-  }
-}
-
 function identifierValue(template: KeyTemplate, key: SinkRow): { readonly value: string } | MappingFailure {
   let value = template.literals[0] ?? '';
   for (const [i, field] of template.fields.entries()) {
@@ -74,7 +60,7 @@ function identifierValue(template: KeyTemplate, key: SinkRow): { readonly value:
         field,
       };
     }
-    const text = keyText(part);
+    const text = keyPart(part);
     if (text === undefined) {
       return {
         reason: `the key field ${field} is ${part === null ? 'null' : shown(part)}, which identifier value '${template.source}' cannot hold`,
