@@ -68,6 +68,13 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
   identifier system of its own so that both create as many resources. \`BENCH_FHIR_ROUNDS\` (3)
   rounds of both per write mode; the round of median ratio is reported.
 
+  First run (2026-12-04): 278 resources/s by conditional update against the loop's 251 (ratio
+  1.11), 237 by transaction Bundles against 185 (1.28). Above 1 because HAPI is CPU-bound on
+  the same two cores (the machine 94-96% busy in both halves) and the plain \`fetch\` loop spends
+  about 1.0 ms of CPU per resource against the sink's 0.6 ms (fetch costs about twice undici's
+  \`request\`, above), which leaves the server less; the Bundle loop also sends its Bundles one
+  after the other where the sink's three partitions overlap their searches with their writes.
+
 Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms,
 webhook sink >= 0.7 of the plain client, FHIR sink >= 0.7 of the plain fetch loop (conditional
 updates).
