@@ -1,4 +1,10 @@
-import { compareVersions, type EventVersion, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import {
+  compareVersions,
+  type EventVersion,
+  type SinkEvent,
+  type SinkRow,
+  type WriteOutcome,
+} from '@cdc/core';
 import type { Identifier } from './fhir-client.ts';
 import type { FhirResource, KeptElement, ResourceMapping } from './mapping/index.ts';
 
@@ -6,6 +12,9 @@ import type { FhirResource, KeptElement, ResourceMapping } from './mapping/index
 export interface KeyChange {
   readonly index: number;
   readonly version: EventVersion;
+  readonly commitTimeMs: number;
+  /** The event's row (`after`), null for a delete: what a conflict record shows as ours. */
+  readonly row: SinkRow | null;
   /** The row's resource and the elements to take from what the server holds; null: a delete. */
   readonly mapped: { readonly resource: FhirResource; readonly keep: readonly KeptElement[] } | null;
 }
@@ -77,7 +86,13 @@ export function planBatch(
       outcomes[index] = STALE;
       return;
     }
-    plan.changes.push({ index, version: event.version, mapped });
+    plan.changes.push({
+      index,
+      version: event.version,
+      commitTimeMs: event.commitTimeMs,
+      row: event.after,
+      mapped,
+    });
   });
   return { outcomes, keys: [...keys.values()] };
 }

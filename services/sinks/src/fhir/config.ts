@@ -12,10 +12,10 @@ import {
 
 /**
  * The sink compares versions with what the server holds (our version travels in each resource,
- * source-version.ts). A deleted row stays on the server as a resource marked deleted (its type's
+ * source-version.ts), and sees what people changed there since its write (conflicts.ts). A deleted row stays on the server as a resource marked deleted (its type's
  * `on_delete`), which is its version marker for good: no retention setting.
  */
-export const FHIR_SUPPORTS = { conflicts: false, deleteMarkers: false, versionGuard: 'target' } as const;
+export const FHIR_SUPPORTS = { conflicts: true, deleteMarkers: false, versionGuard: 'target' } as const;
 
 /** A source table as `<schema>.<table>`, the key of its mapping. */
 const tableName = z

@@ -3,6 +3,7 @@ import {
   reasonOf,
   type Sink,
   type SinkEvent,
+  type SinkConflict,
   type SinkRow,
   type VerifiableSink,
   type WriteOutcome,
@@ -12,6 +13,7 @@ import { HttpTarget } from '../http/http-target.ts';
 import { sendInKeyOrder } from '../http/key-order.ts';
 import { TokenSource } from '../http/oauth2/index.ts';
 import { planBatch, type KeyPlan } from './batch-plan.ts';
+import type { ConflictSettings } from './conflicts.ts';
 import type { FhirSinkConfig } from './config.ts';
 import { FhirClient, bodyOf, classifyFhirAnswer, outcomeText, type ServerResource } from './fhir-client.ts';
 import {
@@ -32,6 +34,7 @@ export interface PendingWrite {
   readonly plan: KeyPlan;
   readonly write: NonNullable<KeyWrite['write']>;
   readonly applied: readonly number[];
+  readonly conflict?: SinkConflict;
 }
 
 /**
@@ -52,11 +55,13 @@ export class FhirSink implements Sink, VerifiableSink {
   readonly #tokens: TokenSource | undefined;
   readonly #client: FhirClient;
   readonly #source: string;
+  readonly #conflicts: ConflictSettings;
 
   constructor(config: FhirSinkConfig, url: string, path: string) {
     this.name = config.name;
     this.#config = config;
     this.#source = config.source ?? `urn:cdc:sink:${config.name}`;
+    this.#conflicts = { policy: config.conflict.policy, timestampField: config.conflict.timestamp_field };
     this.#mappings = new Map(
       Object.entries(config.resources).map(([table, mapping]) => [
         table,
@@ -99,14 +104,22 @@ export class FhirSink implements Sink, VerifiableSink {
     const held = await this.#read(keys);
     const pending: PendingWrite[] = [];
     for (const plan of keys) {
-      const result = replayOnServer(plan, held.get(plan) ?? [], validate);
+      const result = replayOnServer(plan, held.get(plan) ?? [], validate, this.#conflicts);
       for (const index of result.stale) outcomes[index] = STALE;
-      if (result.refused !== undefined) {
+      if (result.skipped && result.conflict) {
+        const skipped: WriteOutcome = { kind: 'skipped', conflict: result.conflict };
+        for (const index of result.applied) outcomes[index] = skipped;
+      } else if (result.refused !== undefined) {
         const failed: WriteOutcome = { kind: 'failed', reason: result.refused };
         for (const index of result.applied) outcomes[index] = failed;
       } else if (result.write) {
         const resource = { ...result.write.resource, meta: { source: this.#source } };
-        pending.push({ plan, write: { ...result.write, resource }, applied: result.applied });
+        pending.push({
+          plan,
+          write: { ...result.write, resource },
+          applied: result.applied,
+          ...(result.conflict ? { conflict: result.conflict } : {}),
+        });
       } else {
         for (const index of result.applied) outcomes[index] = WRITTEN;
       }
@@ -116,7 +129,12 @@ export class FhirSink implements Sink, VerifiableSink {
         ? await writeTransactions(this.#client, pending, this.#config.transaction.max_entries)
         : await this.#updateEach(pending);
     settled.forEach((outcome, i) => {
-      for (const index of (pending[i] as PendingWrite).applied) outcomes[index] = outcome;
+      const { applied, conflict } = pending[i] as PendingWrite;
+      for (const index of applied) outcomes[index] = outcome;
+      // The conflict is the key's newest change's: published once.
+      const last = applied.at(-1);
+      if (conflict && last !== undefined && outcome.kind === 'written')
+        outcomes[last] = { kind: 'written', conflict };
     });
     return outcomes.map((outcome) => outcome ?? WRITTEN);
   }

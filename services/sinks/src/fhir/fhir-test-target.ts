@@ -80,5 +80,27 @@ export function patientSink(
       };
     },
     exists: async (id: bigint) => (await held(id)).length > 0,
+    /** A person edits the Patient at the server (name, email, notes, visits; other fields ignored). */
+    editDirectly: async (id: bigint, changes: SinkRow): Promise<void> => {
+      const [patient] = await held(id);
+      if (!patient) throw new Error(`no Patient carries identifier ${system}|${id}`);
+      const edited = structuredClone(patient) as Record<string, unknown> & { extension?: { url: string }[] };
+      if ('name' in changes) edited.name = [{ text: changes.name }];
+      if ('email' in changes) edited.telecom = [{ system: 'email', value: changes.email }];
+      for (const [field, url, key] of [
+        ['notes', NOTES_URL, 'valueString'],
+        ['visits', VISITS_URL, 'valueInteger'],
+      ] as const) {
+        if (!(field in changes)) continue;
+        const others = (edited.extension ?? []).filter((extension) => extension.url !== url);
+        edited.extension = [...others, { url, [key]: changes[field] }];
+      }
+      const response = await fetch(`${base}/Patient/${String(patient.id)}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(edited),
+      });
+      if (!response.ok) throw new Error(`editing answered ${response.status}: ${await response.text()}`);
+    },
   };
 }

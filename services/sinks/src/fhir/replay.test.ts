@@ -5,7 +5,7 @@ import { planBatch, TRUNCATE_REASON } from './batch-plan.ts';
 import type { ServerResource } from './fhir-client.ts';
 import { compileResourceMapping, type FhirResource } from './mapping/index.ts';
 import { replayOnServer } from './replay.ts';
-import { SOURCE_VERSION_URL, sourceVersionOf } from './source-version.ts';
+import { SOURCE_HASHES_URL, SOURCE_VERSION_URL, sourceVersionOf } from './source-version.ts';
 
 // How a batch's changes to one resource come to one write, given what the server holds: pure,
 // no server. The int tests (fhir-conformance.int.test.ts) show the same against HAPI.
@@ -107,6 +107,7 @@ describe('replayOnServer', () => {
       { url: 'urn:test:visits', valueInteger: 2 },
       { url: 'urn:test:notes', valueString: 'held' },
       expect.objectContaining({ url: SOURCE_VERSION_URL }),
+      expect.objectContaining({ url: SOURCE_HASHES_URL }),
     ]);
     const full = event('u', 1, { name: 'A', notes: 'in batch', visits: 1 });
     const later = event('u', 1, { name: 'B', visits: 3 }, { unchanged: ['notes'] });

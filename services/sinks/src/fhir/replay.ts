@@ -1,5 +1,6 @@
-import { compareVersions } from '@cdc/core';
+import { compareVersions, type SinkConflict } from '@cdc/core';
 import type { KeyPlan } from './batch-plan.ts';
+import { conflictAt, fieldHashes, type ConflictSettings } from './conflicts.ts';
 import type { ServerResource, WritePlace } from './fhir-client.ts';
 import type { FhirResource, KeptElement } from './mapping/index.ts';
 import { sourceVersionOf, withSourceVersion } from './source-version.ts';
@@ -14,6 +15,10 @@ export interface KeyWrite {
   readonly write?: { readonly place: WritePlace; readonly resource: FhirResource };
   /** Why the applied events cannot be written (they fail with it). */
   readonly refused?: string;
+  /** Someone changed the server's resource since our last write: what the policy made of it. */
+  readonly conflict?: SinkConflict;
+  /** The policy keeps the server's resource (target_wins, manual): the applied events are skipped. */
+  readonly skipped?: boolean;
 }
 
 /**
@@ -28,6 +33,7 @@ export function replayOnServer(
   plan: KeyPlan,
   held: readonly ServerResource[],
   validate: (resource: FhirResource) => string | undefined,
+  conflicts?: ConflictSettings,
 ): KeyWrite {
   const all = plan.changes.map((change) => change.index);
   if (held.length > 1) {
@@ -61,7 +67,13 @@ export function replayOnServer(
     }
   }
   const last = plan.changes.at(-1);
-  if (applied.length === 0 || !changedState || !state || !last) return { stale, applied };
+  if (applied.length === 0 || !last) return { stale, applied };
+  const found = server && conflicts ? conflictAt(plan.mapping, server.resource, last, conflicts) : undefined;
+  if (found && !found.write) return { stale, applied, conflict: found.conflict, skipped: true };
+  if (!changedState || !state) return { stale, applied };
+  for (const field of found?.keepTheirs ?? []) {
+    state = plan.mapping.withFieldFrom(state, dataOf(server!.resource), field);
+  }
   if (plan.changes.some((change) => applied.includes(change.index) && change.mapped?.keep.length)) {
     const invalid = validate(state);
     if (invalid !== undefined) return { stale, applied, refused: invalid };
@@ -70,7 +82,9 @@ export function replayOnServer(
     ? { id: server.id, versionId: server.versionId }
     : { identifier: plan.identifier };
   const deleted = last.mapped === null;
-  return { stale, applied, write: { place, resource: withSourceVersion(state, last.version, deleted) } };
+  const hashes = fieldHashes(plan.mapping.readFields(state));
+  const resource = withSourceVersion(state, last.version, deleted, hashes);
+  return { stale, applied, write: { place, resource }, ...(found ? { conflict: found.conflict } : {}) };
 }
 
 /** A row's resource with the elements it keeps taken from the state before it (absent there: absent). */

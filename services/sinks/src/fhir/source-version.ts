@@ -16,7 +16,27 @@ export const SOURCE_VERSION_URL = 'urn:cdc:fhir:source-version';
  */
 export const SOURCE_DELETED_URL = 'urn:cdc:fhir:source-deleted';
 
-const OURS = new Set([SOURCE_VERSION_URL, SOURCE_DELETED_URL]);
+/**
+ * What the sink last wrote, a hash per row field it can read back (valueString: JSON of field ->
+ * hash): a field whose value at the server hashes otherwise was changed by someone else.
+ */
+export const SOURCE_HASHES_URL = 'urn:cdc:fhir:source-hashes';
+
+const OURS = new Set([SOURCE_VERSION_URL, SOURCE_DELETED_URL, SOURCE_HASHES_URL]);
+
+/** The field hashes the sink stored with a resource; undefined for one written without them. */
+export function storedHashes(resource: FhirResource): Readonly<Record<string, string>> | undefined {
+  const ours = Array.isArray(resource.extension)
+    ? (resource.extension as Extension[]).find((extension) => extension.url === SOURCE_HASHES_URL)
+    : undefined;
+  if (typeof ours?.valueString !== 'string') return undefined;
+  try {
+    const hashes = JSON.parse(ours.valueString) as unknown;
+    return hashes && typeof hashes === 'object' ? (hashes as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Extension {
   readonly url?: unknown;
@@ -42,9 +62,11 @@ export function withSourceVersion(
   resource: FhirResource,
   version: EventVersion,
   deleted = false,
+  hashes?: Readonly<Record<string, string>>,
 ): FhirResource {
   const ours: Extension[] = [{ url: SOURCE_VERSION_URL, valueString: versionText(version) }];
   if (deleted) ours.push({ url: SOURCE_DELETED_URL, valueBoolean: true });
+  if (hashes) ours.push({ url: SOURCE_HASHES_URL, valueString: JSON.stringify(hashes) });
   return { ...resource, extension: [...othersOf(resource), ...ours] };
 }
 

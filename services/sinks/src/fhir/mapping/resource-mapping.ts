@@ -1,6 +1,7 @@
 import { CdcError, keyPart, parseKeyTemplate, type KeyTemplate, type SinkRow } from '@cdc/core';
 import { codeTableIssues, type FhirCodeTables, type FhirResourceMappingConfig } from './config.ts';
 import type { FormatContext } from './formats.ts';
+import { copyAt, fieldPaths, readAt } from './field-paths.ts';
 import { onDeleteDefault } from './on-delete.ts';
 import {
   TemplateFailure,
@@ -124,6 +125,7 @@ export function compileResourceMapping(
   if (issues.length > 0 || typeof identifier === 'string' || !onDelete) throw invalidMapping(config, issues);
 
   const context: FormatContext = { zone: timeZone, codes };
+  const paths = fieldPaths(elements.map((element) => [element.name, element.node] as const));
   const system = config.identifier.system;
   const fields = [...new Set(elements.flatMap((element) => [...element.fields]))];
 
@@ -134,6 +136,12 @@ export function compileResourceMapping(
     onDelete,
     identifierOf: (key) => identifierValue(identifier, key),
     keyOfIdentifier: keyParser(identifier),
+    readFields: (resource) =>
+      Object.fromEntries([...paths].map(([field, steps]) => [field, readAt(resource, steps) ?? null])),
+    withFieldFrom: (resource, from, field) => {
+      const steps = paths.get(field);
+      return steps ? copyAt(resource, from, steps) : resource;
+    },
     map(row, key, unchanged) {
       const id = identifierValue(identifier, key);
       if ('reason' in id) return id;

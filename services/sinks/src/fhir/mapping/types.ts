@@ -37,6 +37,13 @@ export interface ResourceMapping {
     key: SinkRow,
     unchanged: readonly string[],
   ): { readonly resource: FhirResource; readonly keep: readonly KeptElement[] } | MappingFailure;
+  /**
+   * The row fields a resource holds where the template puts a whole placeholder (field-paths.ts),
+   * read back: what a person may have changed at the server since the sink wrote it.
+   */
+  readFields(resource: FhirResource): Readonly<Record<string, unknown>>;
+  /** The resource with one field's place taken from `from` (merge keeps the server's value). */
+  withFieldFrom(resource: FhirResource, from: FhirResource, field: string): FhirResource;
   /** Top-level elements set on the server's resource when its row is deleted. */
   readonly onDelete: Readonly<Record<string, unknown>>;
 }
