@@ -1,33 +1,14 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CdcError, needsOperator } from '@cdc/core';
+import { needsOperator } from '@cdc/core';
 import { HttpTarget } from './http-target.ts';
 import { answer, startTestServer, type TestServer } from './test-server.ts';
+import { closedPort, failureOf } from './test-failures.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<CdcError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CdcError);
-  return error as CdcError;
-}
-
-/** A local port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('HttpTarget', () => {
   it('sends the request and returns the answer of a 2xx', async () => {

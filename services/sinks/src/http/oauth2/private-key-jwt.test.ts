@@ -3,12 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CdcError, needsOperator } from '@cdc/core';
+import { needsOperator } from '@cdc/core';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { ASSERTION_LIFETIME_S } from './credentials.ts';
 import { oauth2Setting, type OAuth2Input } from './settings.ts';
 import { startAssertionTokenServer, type AssertionTokenServer } from './test-token-server.ts';
 import { TokenSource } from './token-source.ts';
+import { failureOf } from '../test-failures.ts';
 
 const CLIENT_ID = 'cdc-pipeline';
 const PATH = 'sinks[0].auth';
@@ -25,15 +26,6 @@ afterEach(async () => {
 function sourceFor(auth: Partial<OAuth2Input> & { private_key: OAuth2Input['private_key'] }) {
   const config = oauth2Setting.parse({ token_url: server!.tokenUrl, client_id: CLIENT_ID, ...auth });
   return new TokenSource(config, { path: PATH });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<CdcError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CdcError);
-  return error as CdcError;
 }
 
 /** Three tokens, so three assertions: a 401 drops the current token each time. */

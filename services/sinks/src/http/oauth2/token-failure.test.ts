@@ -1,9 +1,9 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CdcError, isTransient, needsOperator } from '@cdc/core';
+import { type CdcError, isTransient, needsOperator } from '@cdc/core';
 import { answer, startTestServer, type TestServer } from '../test-server.ts';
 import { oauth2Setting } from './settings.ts';
 import { TokenSource } from './token-source.ts';
+import { closedPort, failureOf as anyFailureOf } from '../test-failures.ts';
 
 const SECRET = 'never-shown-secret';
 
@@ -23,22 +23,9 @@ function sourceAt(tokenUrl: string, options: { timeoutMs?: number; signal?: Abor
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<CdcError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CdcError);
-  const failure = error as CdcError;
+  const failure = await anyFailureOf(promise);
   expect(JSON.stringify({ failure, message: failure.message, fix: failure.fix })).not.toContain(SECRET);
   return failure;
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describe('token endpoint failures', () => {

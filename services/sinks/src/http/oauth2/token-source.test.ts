@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CdcError, needsOperator } from '@cdc/core';
+import { needsOperator } from '@cdc/core';
 import { Events, type MutableResponse } from 'oauth2-mock-server';
 import { oauth2Setting, type OAuth2Input } from './settings.ts';
 import { startMockTokenEndpoint, type MockTokenEndpoint } from './test-mock-server.ts';
 import { TokenSource } from './token-source.ts';
+import { failureOf } from '../test-failures.ts';
 
 const CLIENT_ID = 'cdc-pipeline';
 const SECRET = 's3cret-Ministry+value/42';
@@ -29,15 +30,6 @@ function sourceFor(server: MockTokenEndpoint, auth: Partial<OAuth2Input> = {}, n
     ...auth,
   });
   return new TokenSource(config, { path: PATH, ...(now ? { now } : {}) });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<CdcError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CdcError);
-  return error as CdcError;
 }
 
 describe('TokenSource with a client secret', () => {
