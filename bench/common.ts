@@ -93,6 +93,18 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
+ * The round of median ratio among rounds of a sink and its ceiling: the one whose figures a
+ * phase reports, since the machine's speed drifts between rounds.
+ */
+export function medianRound<R extends { readonly ratio: number }>(rounds: readonly R[]): R {
+  const middle = percentile(
+    rounds.map((r) => r.ratio).sort((x, y) => x - y),
+    50,
+  );
+  return rounds.find((r) => r.ratio === middle) ?? rounds[0]!;
+}
+
+/**
  * Writes rows 1..total at `rate` per second over several connections: every few milliseconds,
  * each connection commits up to `chunk` of the rows due by now (`write(client, from, to)`, `to`
  * excluded), then reports. Resolves when all are written, with the seconds it took.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONCURRENCY } from '../services/sinks/src/http/http-settings.ts';
 import { Child } from './bench-child.ts';
-import { intFromEnv, percentile } from './common.ts';
+import { intFromEnv, medianRound } from './common.ts';
 import type { FhirBenchRow, FhirRawInput, FhirRawMessage } from './fhir-raw-worker.ts';
 import { NAMESPACE, WORKER_FLAGS, run, stack } from './sink-bench-context.ts';
 import { produceEvents } from './sink-events.ts';
@@ -90,11 +90,7 @@ export async function fhirPhase(): Promise<FhirResult> {
           ratio: sink.eventsPerS / (raw.resources / raw.seconds),
         });
       }
-      const middle = percentile(
-        rounds.map((r) => r.ratio).sort((x, y) => x - y),
-        50,
-      );
-      result[mode] = { rounds, median: rounds.find((r) => r.ratio === middle) ?? rounds[0]! };
+      result[mode] = { rounds, median: medianRound(rounds) };
     }
     return result as FhirResult;
   } finally {

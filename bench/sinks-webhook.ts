@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONCURRENCY } from '../services/sinks/src/http/http-settings.ts';
 import { Child } from './bench-child.ts';
-import { intFromEnv, percentile } from './common.ts';
+import { intFromEnv, medianRound } from './common.ts';
 import { NAMESPACE, WORKER_FLAGS, run } from './sink-bench-context.ts';
 import { produceEvents } from './sink-events.ts';
 import { throughput, type ThroughputResult } from './sink-throughput.ts';
@@ -85,10 +85,7 @@ export async function webhookPhase(): Promise<WebhookResult> {
         ratio: sink.eventsPerS / (raw.sent / raw.seconds),
       });
     }
-    const ratios = rounds.map((r) => r.ratio).sort((x, y) => x - y);
-    const middle = percentile(ratios, 50);
-    const median = rounds.find((r) => r.ratio === middle) ?? rounds[0]!;
-    return { rounds, median, requests };
+    return { rounds, median: medianRound(rounds), requests };
   } finally {
     rmSync(file, { force: true });
     await receiver.stop();

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { resolveConflict, type ConflictPolicy, type SinkConflict } from '@cdc/core';
+import { valueHash } from '../value-hash.ts';
 import type { KeyChange } from './batch-plan.ts';
 import type { FhirResource, ResourceMapping } from './mapping/index.ts';
 import { storedHashes } from './source-version.ts';
@@ -19,16 +19,8 @@ export interface KeyConflict {
   readonly keepTheirs: readonly string[];
 }
 
-/** A field's value as the hash stored with the resource (the same value, the same hash). */
-export function fieldHash(value: unknown): string {
-  return createHash('sha1')
-    .update(JSON.stringify(value ?? null))
-    .digest('hex')
-    .slice(0, 16);
-}
-
 export function fieldHashes(fields: Readonly<Record<string, unknown>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, fieldHash(value)]));
+  return Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, valueHash(value)]));
 }
 
 /**
@@ -47,7 +39,7 @@ export function conflictAt(
   if (!stored) return undefined;
   const target = mapping.readFields(server);
   const changedFields = Object.keys(stored)
-    .filter((field) => fieldHash(target[field]) !== stored[field])
+    .filter((field) => valueHash(target[field] ?? null) !== stored[field])
     .sort();
   if (changedFields.length === 0) return undefined;
   const resolution = resolveConflict(settings.policy, {
@@ -57,7 +49,9 @@ export function conflictAt(
   });
   const ours = change.mapped ? mapping.readFields(change.mapped.resource) : {};
   const keepTheirs =
-    resolution === 'merged' ? changedFields.filter((field) => fieldHash(ours[field]) === stored[field]) : [];
+    resolution === 'merged'
+      ? changedFields.filter((field) => valueHash(ours[field] ?? null) === stored[field])
+      : [];
   return {
     conflict: { policy: settings.policy, resolution, target, source: change.row, changedFields },
     write: resolution === 'source' || resolution === 'merged',

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CdcError, needsOperator, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import { CdcError, needsOperator } from '@cdc/core';
 import { isolate } from '@cdc/testkit';
 import { event } from '../../test/conformance.ts';
 import { answer, startTestServer, type TestServer } from '../http/test-server.ts';
 import { startMockTokenEndpoint, type MockTokenEndpoint } from '../http/oauth2/test-mock-server.ts';
-import { patientSink } from './fhir-test-target.ts';
+import { patientSink, writeUntilDone } from './fhir-test-target.ts';
 
 // The FHIR sink behind OAuth2 client credentials, as a ministry's API stands: a token endpoint
 // issuing 60 s tokens, and in front of the stack's HAPI server a gateway that answers 401 to a
@@ -66,17 +66,6 @@ const auth = (secret: string) => ({
   client_auth: 'post' as const,
 });
 
-async function writeUntilDone(sink: Sink, events: readonly SinkEvent[]): Promise<WriteOutcome[]> {
-  for (;;) {
-    try {
-      return await sink.write(events);
-    } catch (error) {
-      if (!(error instanceof CdcError) || !error.retriable) throw error;
-      await sleep(500);
-    }
-  }
-}
-
 describe('FHIR sink with OAuth2 client credentials', () => {
   it('writes through a run longer than a token lives, and never sends a refused token twice in a row', async () => {
     // Read back straight from the server: the gateway wants tokens.
@@ -98,7 +87,9 @@ describe('FHIR sink with OAuth2 client credentials', () => {
           written.set(id, `p${id}`);
           return event('c', id, { name: `p${id}` });
         });
-        expect((await writeUntilDone(target.sink, batch)).every((o) => o.kind === 'written')).toBe(true);
+        expect(
+          (await writeUntilDone(target.sink, batch, { pauseMs: 500 })).every((o) => o.kind === 'written'),
+        ).toBe(true);
         await sleep(2_000);
       }
       // Nothing lost: every patient is on the server.

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CdcError,
+  type CdcError,
   verifyRows,
-  type Sink,
   type SinkEvent,
   type SinkRow,
   type VerifiableSink,
@@ -12,7 +11,7 @@ import {
 import { Stack, killServer } from '@cdc/stack';
 import { isolate, providerName } from '@cdc/testkit';
 import { event } from '../../test/conformance.ts';
-import { patientSink } from './fhir-test-target.ts';
+import { patientSink, writeUntilDone } from './fhir-test-target.ts';
 import { fhirNamespace } from './namespace.ts';
 
 // What the FHIR sink promises beyond the shared suite, against the stack's HAPI FHIR server:
@@ -21,19 +20,6 @@ import { fhirNamespace } from './namespace.ts';
 
 const iso = isolate('fhir-sink');
 const stack = new Stack();
-
-/** Writes a batch the way the sink runtime does: again, while the failure is retriable. */
-async function writeUntilDone(sink: Sink, events: readonly SinkEvent[], failures: CdcError[]) {
-  for (;;) {
-    try {
-      return await sink.write(events);
-    } catch (error) {
-      if (!(error instanceof CdcError) || !error.retriable) throw error;
-      failures.push(error);
-      await sleep(1_000);
-    }
-  }
-}
 
 describe('FHIR sink', () => {
   it('dead-letters the entry a transaction Bundle was refused for, with the server OperationOutcome, and writes the rest', async () => {
@@ -152,7 +138,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
         const second = Array.from({ length: 20 }, (_, i) =>
           event('u', i + 1, { name: `b${i + 1}`, visits: 2 }),
         );
-        const writing = writeUntilDone(target.sink, second, failures);
+        const writing = writeUntilDone(target.sink, second, { failures });
         await sleep(30_000);
         expect(failures.length).toBeGreaterThan(0);
         expect(failures[0]).toMatchObject({ code: 'HTTP_TARGET_UNAVAILABLE', retriable: true });

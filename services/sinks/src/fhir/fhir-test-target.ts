@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SinkRow } from '@cdc/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CdcError, type Sink, type SinkEvent, type SinkRow, type WriteOutcome } from '@cdc/core';
 import { fhirKind } from './kind.ts';
 import { parseFhirSinkConfig, type FhirSinkInput } from './config.ts';
 import type { FhirResource } from './mapping/index.ts';
@@ -103,4 +104,24 @@ export function patientSink(
       if (!response.ok) throw new Error(`editing answered ${response.status}: ${await response.text()}`);
     },
   };
+}
+
+/**
+ * Writes a batch the way the sink runtime does: again, after `pauseMs`, while the failure is
+ * retriable; each such failure is added to `failures`.
+ */
+export async function writeUntilDone(
+  sink: Sink,
+  events: readonly SinkEvent[],
+  { failures = [], pauseMs = 1_000 }: { failures?: CdcError[]; pauseMs?: number } = {},
+): Promise<WriteOutcome[]> {
+  for (;;) {
+    try {
+      return await sink.write(events);
+    } catch (error) {
+      if (!(error instanceof CdcError) || !error.retriable) throw error;
+      failures.push(error);
+      await sleep(pauseMs);
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { CdcError, type SinkRow } from '@cdc/core';
+import { canonicalValue } from '../value-hash.ts';
 import type { FhirClient } from './fhir-client.ts';
 import type { FhirResource, ResourceMapping } from './mapping/index.ts';
 import { isMarkedDeleted, withoutSourceVersion } from './source-version.ts';
@@ -50,7 +51,7 @@ function comparable(resource: FhirResource): SinkRow {
   const row: Record<string, unknown> = {};
   for (const [element, value] of Object.entries(withoutSourceVersion(resource))) {
     if (element === 'id' || element === 'meta' || element === 'resourceType') continue;
-    row[element] = stableJson(element === 'extension' ? byUrl(value) : value);
+    row[element] = canonicalValue(element === 'extension' ? byUrl(value) : value);
   }
   return row;
 }
@@ -58,12 +59,4 @@ function comparable(resource: FhirResource): SinkRow {
 function byUrl(extensions: unknown): unknown {
   if (!Array.isArray(extensions)) return extensions;
   return [...(extensions as { url?: string }[])].sort((a, b) => String(a.url).localeCompare(String(b.url)));
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
-      : inner,
-  );
 }

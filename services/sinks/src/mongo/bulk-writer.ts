@@ -9,7 +9,7 @@ import {
   type TargetCollection,
   type TargetDocument,
 } from './stored-document.ts';
-import { canonicalValue } from './value-hash.ts';
+import { canonicalValue } from '../value-hash.ts';
 
 export interface PlannedWrite {
   readonly id: DocumentKey;

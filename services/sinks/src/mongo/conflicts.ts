@@ -1,6 +1,6 @@
 import type { SinkRow } from '@cdc/core';
 import type { StoredState } from './stored-document.ts';
-import { valueHash } from './value-hash.ts';
+import { valueHash } from '../value-hash.ts';
 
 /**
  * Fields someone changed directly since our last write: their value no longer has the hash we

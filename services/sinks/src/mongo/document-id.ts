@@ -1,7 +1,7 @@
 import type { SinkRow } from '@cdc/core';
 import { FIELD_NAME_RULE, isWritableFieldName } from './config.ts';
 import type { DocumentKey } from './stored-document.ts';
-import { canonicalValue } from './value-hash.ts';
+import { canonicalValue } from '../value-hash.ts';
 
 /** The `_id` of a row's document, and a text equal for equal ids (to group a batch by document). */
 export interface DocumentId {

@@ -35,7 +35,7 @@ import {
   type TargetCollection,
   type TargetDocument,
 } from './stored-document.ts';
-import { canonicalValue } from './value-hash.ts';
+import { canonicalValue } from '../value-hash.ts';
 import { truncateSegments } from './segments.ts';
 
 export interface MongoSinkOptions {

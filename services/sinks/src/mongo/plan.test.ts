@@ -3,7 +3,7 @@ import type { SinkEvent } from '@cdc/core';
 import type { DocumentId } from './document-id.ts';
 import { planDocument, type DocumentChange, type PlanSettings } from './plan.ts';
 import { ABSENT, storedState } from './stored-document.ts';
-import { valueHash } from './value-hash.ts';
+import { valueHash } from '../value-hash.ts';
 
 const id: DocumentId = { value: 1n, text: 'i1' };
 const settings: PlanSettings = { policy: 'source_wins', deleteRetentionMs: 1000, now: 0 };

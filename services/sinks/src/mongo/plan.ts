@@ -19,7 +19,7 @@ import {
   type StoredState,
   type TargetDocument,
 } from './stored-document.ts';
-import { valueHash } from './value-hash.ts';
+import { valueHash } from '../value-hash.ts';
 
 export type DocumentChange =
   | { readonly kind: 'upsert'; readonly index: number; readonly event: SinkEvent; readonly row: MappedRow }

@@ -1,9 +1,10 @@
 import { hash } from 'node:crypto';
 
 /**
- * A text that is equal for two values exactly when MongoDB holds the same value, whether it comes
- * from a decoded row (bigint, Buffer) or back from the driver (bigint with useBigInt64, Binary,
- * Long, Date). Keys of sub-documents are sorted: reordering them is not an edit.
+ * A text that is equal for two values exactly when a target holds the same value, whether it
+ * comes from a decoded row (bigint, Buffer), back from the MongoDB driver (bigint with
+ * useBigInt64, Binary, Long, Date) or as JSON from a FHIR server. Keys of sub-documents are
+ * sorted: reordering them is not an edit. The MongoDB and FHIR sinks hash what they write with it.
  */
 export function canonicalValue(value: unknown): string {
   if (value === undefined) return 'u';
