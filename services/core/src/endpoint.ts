@@ -16,4 +16,6 @@ export const SHARED_SETTINGS = {
   redis: 'redis.url, or REDIS_URL',
   mongo: 'mongo.url, or MONGO_URL',
   fhir: 'fhir.url, or FHIR_URL',
+  notion: 'notion.url, or NOTION_URL',
+  google_calendar: 'google_calendar.url, or GOOGLE_CALENDAR_URL',
 } as const;

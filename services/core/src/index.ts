@@ -13,6 +13,7 @@ export {
 export { ERROR_CODES_FILE, errorCodeReferenceText } from './error-code-reference.ts';
 export { redactUrl } from './redact.ts';
 export {
+  PUBLIC_API_URLS,
   STACK_ENV_DEFAULTS,
   STACK_ENV_NAMES,
   formatExports,

@@ -12,6 +12,8 @@ describe('readStackEnv', () => {
       'REDIS_URL',
       'MONGO_URL',
       'FHIR_URL',
+      'NOTION_URL',
+      'GOOGLE_CALENDAR_URL',
     ]);
   });
 

@@ -11,9 +11,20 @@ export const STACK_ENV_DEFAULTS = {
   REDIS_URL: 'redis://127.0.0.1:56379',
   MONGO_URL: 'mongodb://127.0.0.1:57017',
   FHIR_URL: 'http://127.0.0.1:58090/fhir',
+  NOTION_URL: 'http://127.0.0.1:58091',
+  GOOGLE_CALENDAR_URL: 'http://127.0.0.1:58092',
 } as const;
 
 export type StackEnvName = keyof typeof STACK_ENV_DEFAULTS;
+
+/**
+ * Where the variables of SaaS APIs point when a pipeline file leaves them unset: the real APIs.
+ * The local stack's defaults above are its emulators (services/emulators), for tests and the demo.
+ */
+export const PUBLIC_API_URLS = {
+  NOTION_URL: 'https://api.notion.com',
+  GOOGLE_CALENDAR_URL: 'https://www.googleapis.com',
+} as const satisfies Partial<Record<StackEnvName, string>>;
 export const STACK_ENV_NAMES = Object.keys(STACK_ENV_DEFAULTS) as StackEnvName[];
 
 const url = (protocols: string[], example: string) =>
@@ -47,6 +58,12 @@ export const stackEnvSchema = z.object({
   MONGO_URL: url(['mongodb:', 'mongodb+srv:'], STACK_ENV_DEFAULTS.MONGO_URL).describe('MongoDB-wire sink'),
   FHIR_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.FHIR_URL).describe(
     'FHIR R4 server base URL (the health ministry sink), without a trailing slash',
+  ),
+  NOTION_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.NOTION_URL).describe(
+    "Notion API base URL (Notion sinks), such as https://api.notion.com; the local stack's is its emulator",
+  ),
+  GOOGLE_CALENDAR_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.GOOGLE_CALENDAR_URL).describe(
+    "Google APIs root URL (Google Calendar sinks), such as https://www.googleapis.com; the local stack's is its emulator",
   ),
 });
 

@@ -9,6 +9,7 @@ import {
   serviceNameSetting,
   settingsSection,
   topicNameSetting,
+  PUBLIC_API_URLS,
   STACK_ENV_DEFAULTS,
   describeIssues,
   readYamlFile,
@@ -107,6 +108,16 @@ const fields = z.strictObject(
         'FHIR R4 base URL, such as https://fhir.ministry.example/r4 (env FHIR_URL)',
       ),
     }),
+    notion: settingsSection('Notion API, for Notion sinks', {
+      url: stackEnvSchema.shape.NOTION_URL.default(PUBLIC_API_URLS.NOTION_URL).describe(
+        `Notion API base URL (env NOTION_URL; default ${PUBLIC_API_URLS.NOTION_URL})`,
+      ),
+    }),
+    google_calendar: settingsSection('Google Calendar API, for Google Calendar sinks', {
+      url: stackEnvSchema.shape.GOOGLE_CALENDAR_URL.default(PUBLIC_API_URLS.GOOGLE_CALENDAR_URL).describe(
+        `Google APIs root URL (env GOOGLE_CALENDAR_URL; default ${PUBLIC_API_URLS.GOOGLE_CALENDAR_URL})`,
+      ),
+    }),
     processors: z
       .array(processor, { error: 'must be a list of processors' })
       .default([])
@@ -138,6 +149,8 @@ const ENV_FALLBACKS = [
   { path: ['redis', 'url'], env: 'REDIS_URL' },
   { path: ['mongo', 'url'], env: 'MONGO_URL' },
   { path: ['fhir', 'url'], env: 'FHIR_URL' },
+  { path: ['notion', 'url'], env: 'NOTION_URL' },
+  { path: ['google_calendar', 'url'], env: 'GOOGLE_CALENDAR_URL' },
 ] as const;
 
 /** Fills unset addresses from the environment before parsing; says which came from where. */
@@ -294,7 +307,13 @@ export function connectionsOf(config: PipelineConfig) {
     brokers: config.kafka.brokers,
     registryUrl: config.registry.url,
     redisUrl: config.redis.url,
-    targets: { redis: config.redis.url, mongo: config.mongo.url, fhir: config.fhir.url },
+    targets: {
+      redis: config.redis.url,
+      mongo: config.mongo.url,
+      fhir: config.fhir.url,
+      notion: config.notion.url,
+      google_calendar: config.google_calendar.url,
+    },
   };
 }
 
@@ -316,6 +335,8 @@ export function describePipelineConfig(config: PipelineConfig): string {
       redis: { url: redactUrl(config.redis.url) },
       mongo: { url: redactUrl(config.mongo.url) },
       fhir: { url: redactUrl(config.fhir.url) },
+      notion: { url: redactUrl(config.notion.url) },
+      google_calendar: { url: redactUrl(config.google_calendar.url) },
       sinks: config.sinks.map(redactSinkConfig),
     },
     (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),

@@ -20,9 +20,15 @@ export async function cleanSinkNamespaces(
   );
 }
 
-/** The local stack's servers as the connection sections sinks fall back to (redis.url, mongo.url, fhir.url). */
+/** The local stack's servers as the connection sections sinks fall back to (redis.url, mongo.url, ...). */
 export function stackTargets(
-  env: Pick<StackEnv, 'REDIS_URL' | 'MONGO_URL' | 'FHIR_URL'>,
+  env: Pick<StackEnv, 'REDIS_URL' | 'MONGO_URL' | 'FHIR_URL' | 'NOTION_URL' | 'GOOGLE_CALENDAR_URL'>,
 ): Record<TargetSection, string> {
-  return { redis: env.REDIS_URL, mongo: env.MONGO_URL, fhir: env.FHIR_URL };
+  return {
+    redis: env.REDIS_URL,
+    mongo: env.MONGO_URL,
+    fhir: env.FHIR_URL,
+    notion: env.NOTION_URL,
+    google_calendar: env.GOOGLE_CALENDAR_URL,
+  };
 }

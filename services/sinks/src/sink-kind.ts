@@ -43,7 +43,7 @@ export interface SinkCapabilities extends SharedSettingsOf {
 }
 
 /** The pipeline file's top-level connection sections that a kind's target address can fall back to. */
-export type TargetSection = 'redis' | 'mongo' | 'fhir';
+export type TargetSection = 'redis' | 'mongo' | 'fhir' | 'notion' | 'google_calendar';
 
 export interface SinkContext {
   /** The target's address: the entry's `url`, or its kind's default section's. */

@@ -1,6 +1,7 @@
 import type { InactiveSlot, StackEnvName } from '@cdc/core';
 
-export type ComponentName = 'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo' | 'fhir';
+export type ComponentName =
+  'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo' | 'fhir' | 'notion' | 'calendar';
 
 export interface Health {
   healthy: boolean;

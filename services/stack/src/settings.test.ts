@@ -17,6 +17,8 @@ describe('local stack settings', () => {
         CDC_STACK_REDIS_PORT: '16379',
         CDC_STACK_MONGO_PORT: '17017',
         CDC_STACK_FHIR_PORT: '18090',
+        CDC_STACK_NOTION_PORT: '18091',
+        CDC_STACK_CALENDAR_PORT: '18092',
       }),
     ).env();
     expect(env).toEqual({
@@ -26,6 +28,8 @@ describe('local stack settings', () => {
       REDIS_URL: 'redis://127.0.0.1:16379',
       MONGO_URL: 'mongodb://127.0.0.1:17017',
       FHIR_URL: 'http://127.0.0.1:18090/fhir',
+      NOTION_URL: 'http://127.0.0.1:18091',
+      GOOGLE_CALENDAR_URL: 'http://127.0.0.1:18092',
     });
   });
 

@@ -32,6 +32,12 @@ export const STACK_SETTINGS = {
   redisPort: { env: 'CDC_STACK_REDIS_PORT', default: '56379', description: 'Redis port' },
   mongoPort: { env: 'CDC_STACK_MONGO_PORT', default: '57017', description: 'MongoDB-wire port' },
   fhirPort: { env: 'CDC_STACK_FHIR_PORT', default: '58090', description: 'FHIR server HTTP port' },
+  notionPort: { env: 'CDC_STACK_NOTION_PORT', default: '58091', description: 'Notion API emulator port' },
+  calendarPort: {
+    env: 'CDC_STACK_CALENDAR_PORT',
+    default: '58092',
+    description: 'Google Calendar API emulator port',
+  },
 } as const;
 
 type SettingKey = keyof typeof STACK_SETTINGS;
@@ -53,6 +59,8 @@ const schema = z.object({
   redisPort: port,
   mongoPort: port,
   fhirPort: port,
+  notionPort: port,
+  calendarPort: port,
 });
 
 export type StackSettings = z.infer<typeof schema>;

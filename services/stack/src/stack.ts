@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { CdcError, errorMessage, redactUrl, type InactiveSlot, type StackEnvName } from '@cdc/core';
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { Component, ComponentName } from './component.ts';
+import { CalendarComponent, NotionComponent } from './components/emulator.ts';
 import { FhirComponent } from './components/fhir.ts';
 import { KafkaComponent } from './components/kafka.ts';
 import { MongoComponent } from './components/mongo.ts';
@@ -41,6 +42,8 @@ const START_TIMEOUT_MS: Record<ComponentName, number> = {
   mongo: 60_000,
   // HAPI builds its Spring context and H2 schema: 18-37 s here.
   fhir: 180_000,
+  notion: 30_000,
+  calendar: 30_000,
 };
 
 /** The local stack: every server the pipeline and its tests need, run without Docker. */
@@ -58,6 +61,8 @@ export class Stack {
       new RedisComponent(settings, paths),
       new MongoComponent(settings, paths),
       new FhirComponent(settings, paths),
+      new NotionComponent(settings, paths),
+      new CalendarComponent(settings, paths),
     ];
   }
 

@@ -1,4 +1,5 @@
 import { readStackEnv, type StackEnv } from '@cdc/core';
+import { startCalendarEmulator, startNotionEmulator, type RunningEmulator } from '@cdc/emulators';
 import { VERSIONS } from '@cdc/stack';
 import {
   GenericContainer,
@@ -24,6 +25,7 @@ export class ContainersProvider implements StackProvider {
   readonly name = 'containers';
   private network: StartedNetwork | undefined;
   private containers: StartedTestContainer[] = [];
+  private emulators: RunningEmulator[] = [];
 
   async start(): Promise<StackEnv> {
     try {
@@ -135,6 +137,12 @@ export class ContainersProvider implements StackProvider {
     );
     if (failure) throw failure.reason;
 
+    // Our own emulators of SaaS APIs run in this process: they are this checkout's code, not images.
+    const notion = await startNotionEmulator({ port: 0 });
+    this.emulators.push(notion);
+    const calendar = await startCalendarEmulator({ port: 0 });
+    this.emulators.push(calendar);
+
     const url = (container: StartedTestContainer, port: number) =>
       `${container.getHost()}:${container.getMappedPort(port)}`;
     return readStackEnv({
@@ -144,6 +152,8 @@ export class ContainersProvider implements StackProvider {
       REDIS_URL: `redis://${url(await started.redis, 6379)}`,
       MONGO_URL: `mongodb://${url(await started.mongo, 27017)}`,
       FHIR_URL: `http://${url(await started.fhir, 8080)}/fhir`,
+      NOTION_URL: notion.url,
+      GOOGLE_CALENDAR_URL: calendar.url,
     });
   }
 
@@ -158,6 +168,9 @@ export class ContainersProvider implements StackProvider {
     // One at a time, latest first: the registry stops before the broker it writes to, and the
     // network only once nothing is attached to it. A failure does not keep the rest running.
     const errors: unknown[] = [];
+    for (const emulator of this.emulators.splice(0)) {
+      await emulator.close().catch((error: unknown) => errors.push(error));
+    }
     for (const container of this.containers.splice(0).reverse()) {
       await container.stop().catch((error: unknown) => errors.push(error));
     }
