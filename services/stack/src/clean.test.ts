@@ -27,6 +27,8 @@ describe('Stack.clean', () => {
         CDC_STACK_REDIS_PORT: '41379',
         CDC_STACK_MONGO_PORT: '41017',
         CDC_STACK_FHIR_PORT: '41090',
+        CDC_STACK_NOTION_PORT: '41191',
+        CDC_STACK_CALENDAR_PORT: '41192',
       }),
     );
     const dataDirs = stack.components.map((c) => c.dataDir());
