@@ -2,6 +2,7 @@ import { readStackEnv, readYamlFile, type StackEnv } from '@cdc/core';
 import { parsePipelineConfig, type PipelineConfig } from '@cdc/pipeline';
 import { ALL_SINK_KINDS } from '@cdc/sinks';
 import { postgresDatabaseUrl } from '@cdc/stack/namespace';
+import { provisionSaasSinks } from './demo-saas.ts';
 
 /** Everything of the demo lives under this name: database, slot, topics, groups, keys. */
 export const DEMO = 'demo';
@@ -11,7 +12,8 @@ export const DEMO = 'demo';
  * namespace so that a demo run never touches what `npm start` or a user's pipeline made, and can
  * be wiped and started again: database `demo`, topics `demo.*`, processors and sinks `demo-*`,
  * and each sink's target records where its kind places a namespace (Redis keys `demo:*`, MongoDB
- * database `demo`: the kinds' `namespace`, services/sinks/src/sink-kind.ts).
+ * database `demo`: the kinds' `namespace`, services/sinks/src/sink-kind.ts). Sinks of SaaS APIs get
+ * a fresh workspace of their own in the stack's emulators each run (demo-saas.ts).
  */
 export async function demoPipeline(file: string, env: StackEnv = readStackEnv()): Promise<PipelineConfig> {
   const { root } = await readYamlFile(file);
@@ -47,7 +49,7 @@ export async function demoPipeline(file: string, env: StackEnv = readStackEnv())
     {
       source: { ...source, name: DEMO, database: { url: postgresDatabaseUrl(env, DEMO) } },
       processors: processors.map(named),
-      sinks: sinks.map(placed),
+      sinks: await provisionSaasSinks(sinks.map(placed), env),
     },
     process.env,
     { file },

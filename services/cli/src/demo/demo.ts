@@ -19,6 +19,7 @@ import { dropNamespace } from '@cdc/stack/namespace';
 import { tableOfTopic } from '../sink-verify.ts';
 import { runDemoLoad } from './demo-load.ts';
 import { DEMO, demoPipeline } from './demo-pipeline.ts';
+import { saasPlaces } from './demo-saas.ts';
 import { releaseDemoSlot } from './demo-slot.ts';
 
 const PIPELINE = 'connectors/health-care.yaml';
@@ -206,7 +207,7 @@ function printSummary(
     const { name, kind, topics, metrics } = sink.status();
     const c = metrics.counters;
     console.log(
-      `  ${name.padEnd(24)} ${kind.padEnd(8)} ${String(c.written).padStart(6)} written, ${c.stale} stale, ${c.failed} dead-lettered, ${c.conflicts} conflicts  <- ${topics.join(', ')}`,
+      `  ${name.padEnd(24)} ${kind.padEnd(15)} ${String(c.written).padStart(6)} written, ${c.stale} stale, ${c.failed} dead-lettered, ${c.conflicts} conflicts  <- ${topics.join(', ')}`,
     );
   }
   console.log(
@@ -237,6 +238,7 @@ function printSummary(
       (fhir ? `; FHIR resources at ${config.fhir.url}/Patient?_source=${fhirNamespaceSource(DEMO)}` : '') +
       `; Kafka topics ${DEMO}.public.*`,
   );
+  for (const line of saasPlaces(config)) console.log(`  ${line}`);
   if (differences > 0 || verified.length === 0) {
     console.log(
       verified.length === 0

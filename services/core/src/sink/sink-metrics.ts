@@ -46,6 +46,7 @@ export class SinkTally {
   };
   readonly #latency = new LatencyWindow();
   readonly #lag = new Map<string, number>();
+  readonly #pending = new Map<string, number>();
 
   count(outcome: WriteOutcome, event: SinkEvent, writtenAtMs: number): void {
     switch (outcome.kind) {
@@ -66,15 +67,27 @@ export class SinkTally {
     if ('conflict' in outcome && outcome.conflict) this.counters.conflicts += 1;
   }
 
+  /**
+   * A batch is being written: its records count as lag until it is committed. Without this, a
+   * sink held back by its target's quota showed no lag while its first batch was still under way.
+   */
+  writing(topic: string, partition: number, records: number): void {
+    this.#pending.set(`${topic}/${partition}`, records);
+  }
+
   /** A batch committed: its records, and how far its partition is behind the head. */
   committed(topic: string, partition: number, records: number, offsetLag: string): void {
     this.counters.consumed += records;
     this.counters.batches += 1;
+    this.#pending.delete(`${topic}/${partition}`);
     this.#lag.set(`${topic}/${partition}`, Math.max(0, Number(offsetLag)));
   }
 
   lagRecords(): number {
-    return [...this.#lag.values()].reduce((sum, lag) => sum + lag, 0);
+    let sum = 0;
+    for (const lag of this.#lag.values()) sum += lag;
+    for (const records of this.#pending.values()) sum += records;
+    return sum;
   }
 
   latencyMs(): SinkMetrics['latencyMs'] {

@@ -337,6 +337,7 @@ export class SinkRuntime {
     const name = this.#options.sink.name;
     const { records, deadLetters, tombstones } = decoded;
     const spans = records.map((record) => record.span);
+    this.#tally.writing(batch.topic, batch.partition, batch.messages.length);
     const outcomes = await this.#writer
       .write(
         records.map((record) => record.event),
