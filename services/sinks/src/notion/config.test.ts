@@ -35,7 +35,7 @@ describe('notion sink settings', () => {
   it("defaults to notion.url's address, its documented 3 requests/s, and the CDC sync property", () => {
     const entry = patientEntry();
     expect(entry.url).toBeUndefined(); // the kind's defaultTarget: notion.url, else NOTION_URL, else the API
-    expect(entry.requests).toEqual({ per_second: 3, burst: 3 });
+    expect(entry.requests).toEqual({ per_second: 3, burst: 1 });
     expect(entry.concurrency).toBe(3);
     expect(entry.tables['public.patients']?.sync_property).toBe('CDC sync');
     expect(entry.conflict.policy).toBe('source_wins');

@@ -16,9 +16,10 @@ export const NOTION_SUPPORTS = { conflicts: true, deleteMarkers: false, versionG
  * "The rate limit for incoming requests per integration is an average of three requests per
  * second. Some bursts beyond the average rate are allowed."
  * (https://developers.notion.com/reference/request-limits). The docs give no size for the bursts,
- * so the default allows one second's worth: never over the quota, and the same rate once busy.
+ * so the default takes none: no 10 s window ever holds more than the average allows (30), and
+ * once busy the rate is the same.
  */
-export const NOTION_REQUEST_RATE = { perSecond: 3, burst: 3 } as const;
+export const NOTION_REQUEST_RATE = { perSecond: 3, burst: 1 } as const;
 
 export const DEFAULT_SYNC_PROPERTY = 'CDC sync';
 

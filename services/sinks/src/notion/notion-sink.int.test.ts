@@ -5,7 +5,7 @@ import { CdcError, type SinkEvent, type WriteOutcome } from '@cdc/core';
 import { isolate } from '@cdc/testkit';
 import { event } from '../../test/conformance.ts';
 import { writeUntilDone } from '../fhir/fhir-test-target.ts';
-import { parseNotionSinkConfig } from './config.ts';
+import { NOTION_REQUEST_RATE, parseNotionSinkConfig } from './config.ts';
 import { notionKind } from './kind.ts';
 import { emulatorControl, patientTarget, type LoggedRequest } from './notion-test-target.ts';
 import { readValue } from './property-values.ts';
@@ -32,15 +32,13 @@ function busiestWindow(requests: readonly LoggedRequest[], windowMs: number): nu
 }
 
 describe('Notion sink request budget', () => {
-  it('writes a burst of 500 changes at the quota (20/s, burst 20), never over it, losing nothing', async () => {
-    const rate = { perSecond: 20, burst: 20 };
-    // The same rate, and a burst a little smaller: a request reaches Notion a few ms after it left
-    // the budget, and once busy a bucket holding exactly one token has no room for that.
-    const target = await patientTarget(
-      iso.env.NOTION_URL,
-      { requests: { per_second: 20, burst: 18 } },
-      { rate },
-    );
+  // Notion's documented average of 3 requests/s (the emulator's default rate and the sink's
+  // default budget), so 505 requests take about three minutes.
+  it('writes a burst of 500 changes at the documented 3 requests/s, never over it in any 10 s, losing nothing', async () => {
+    const rate = { perSecond: 3, burst: 10 };
+    // The sink's default budget (the test helper's own is a little under the emulator's rate).
+    const requests = { per_second: NOTION_REQUEST_RATE.perSecond, burst: NOTION_REQUEST_RATE.burst };
+    const target = await patientTarget(iso.env.NOTION_URL, { requests }, { rate });
     await target.sink.start();
     try {
       // 300 new rows, then 200 of them changed: batches of 100, as the runtime hands them over.
@@ -54,7 +52,6 @@ describe('Notion sink request budget', () => {
       for (let i = 0; i < changes.length; i += 100) {
         outcomes.push(...(await writeUntilDone(target.sink, changes.slice(i, i + 100), { failures })));
       }
-      const elapsed = Date.now() - started;
       expect(kinds(outcomes).every((kind) => kind === 'written')).toBe(true);
       expect(failures).toEqual([]);
 
@@ -62,9 +59,9 @@ describe('Notion sink request budget', () => {
       // About one request per change: a query per hundred keys, a write per key.
       expect(log.length).toBe(5 + 500); // users.me and the data source, at start, came before `started`
       expect(log.filter((r) => r.status === 429)).toEqual([]);
-      expect(busiestWindow(log, 10_000)).toBeLessThanOrEqual(10 * rate.perSecond + rate.burst);
-      // At the quota: no slower than the budget allows (with a margin for the requests' own time).
-      expect(elapsed).toBeLessThan(((log.length - rate.burst) / rate.perSecond) * 1000 * 1.25 + 2_000);
+      // The documented average over any 10 s: 30 requests. (How close to it the sink runs is
+      // bench:sinks' notion_quota_share, not a test's: timings on a shared machine vary.)
+      expect(busiestWindow(log, 10_000)).toBeLessThanOrEqual(10 * rate.perSecond);
 
       for (const id of [1n, 150n, 200n])
         expect(await target.read(id)).toMatchObject({ name: `p${id}*`, visits: 2 });
@@ -75,7 +72,7 @@ describe('Notion sink request budget', () => {
     } finally {
       await target.close();
     }
-  }, 120_000);
+  }, 400_000);
 
   it('waits out a 20 s storm of 429s, honouring Retry-After, then writes every change', async () => {
     const target = await patientTarget(iso.env.NOTION_URL);
