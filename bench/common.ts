@@ -73,6 +73,9 @@ export function machineBusySince(start: MachineCpu): number {
 
 export const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
+/** JSON has no NaN: a figure not measured is null. */
+export const figure = (value: number, digits = 0) => (Number.isFinite(value) ? round(value, digits) : null);
+
 /** Runs `work` with a connected admin client of `kafka`, disconnected afterwards. */
 export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();

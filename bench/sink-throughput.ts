@@ -1,6 +1,7 @@
 // The throughput of one sink in `npm run bench:sinks`: a fresh consumer group reads a topic from
 // the beginning in the sink worker (bench/sink-worker.ts), alone in its process.
 import { progress, sinkWorker } from './bench-child.ts';
+import { round } from './common.ts';
 import { NAMESPACE, brokers, run, stack } from './sink-bench-context.ts';
 import type { WorkerInput, WorkerReport } from './sink-worker.ts';
 
@@ -79,3 +80,13 @@ export const NOT_MEASURED: ThroughputResult = {
   machineBusy: Number.NaN,
   peakRssMb: Number.NaN,
 };
+
+/** A sink run, for the notes of BENCHMARKS.md. */
+export function sinkNote(name: string, r: ThroughputResult): string {
+  return (
+    `${name}: ${r.written} written, ${r.stale} stale, ${r.failed} failed in ${r.batches} batches, ${round(r.seconds, 2)} s; ` +
+    `${round(r.cpuUsPerEvent, 1)} µs CPU per event, main thread busy ${round(r.mainThreadBusy * 100)}%, ` +
+    `machine busy ${round(r.machineBusy * 100)}%; ` +
+    `peak RSS ${round(r.peakRssMb, 1)} MB`
+  );
+}

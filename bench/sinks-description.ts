@@ -75,7 +75,38 @@ pipeline from PostgreSQL to Redis. Everything in the namespace \`bench_sinks\`, 
   \`request\`, above), which leaves the server less; the Bundle loop also sends its Bundles one
   after the other where the sink's three partitions overlap their searches with their writes.
 
+- **Google Calendar and Notion sinks, at a quota and against a plain SDK loop**: each against the
+  stack's emulator of its API (\`services/emulators\`), in two parts (\`bench/saas-phase.ts\`). At a
+  quota: a fresh service account (Calendar) or integration (Notion) that the emulator limits to
+  \`BENCH_CALENDAR_RATE\` / \`BENCH_NOTION_RATE\` (10) requests/s, with the emulator's default burst
+  (10, as it plays the API; \`BENCH_*_BURST\` sets another), and the sink's \`requests\` at the same
+  rate with its own default burst (\`BENCH_*_SINK_BURST\`); \`BENCH_*_QUOTA_EVENTS\` (300) inserts of
+  distinct patients. The figure is events/s over the configured rate (the quota used, not wasted;
+  a little above 1 since the window opens with a full bucket); the emulator's request log counts
+  refusals for the rate (Calendar 403 or 429, Notion 429) and the most requests in one second.
+  Then, the quota lifted on both sides, \`BENCH_*_EVENTS\` (2000) inserts through the sink into a
+  calendar or data source of its own, and a plain SDK loop in its own process making the same
+  calls for the same rows into another one, as many at once as the sink's \`concurrency\`
+  (Calendar 4, Notion 3): \`@googleapis/calendar\` \`events.insert\` with the sink's ids and bodies
+  (read back from the sink's calendar beforehand), google-auth-library's JWT with the token
+  request sent to the key's \`token_uri\` as the sink sends it (\`bench/calendar-raw-worker.ts\`);
+  \`@notionhq/client\`, per chunk of the sink's batch size one \`dataSources.query\` with an \`or\` of
+  key filters per 100 keys and one \`pages.create\` per row with the sink's properties
+  (\`bench/notion-raw-worker.ts\`). Each loop runs over the sink's own HTTP stack (Node's fetch for
+  Calendar, as the sink hands gaxios; undici's \`request\` for Notion, the sink's \`HttpTarget\`),
+  since the SDKs' defaults (node-fetch, fetch) cost more CPU per exchange and would flatter the
+  sink. \`BENCH_*_ROUNDS\` (3) rounds of both, the round of median ratio reported.
+
+  Checked on 2026-12-04 (\`BENCH_PHASES=f,g\`): with the emulator's burst equal to the sink's (the
+  same token bucket at both ends, no margin), the Calendar sink was refused on every burst (a
+  request reaching the emulator a millisecond closer to the one before than it left finds 0.99
+  of a token) and each refusal cost it about a second (the whole budget pauses, the batch is
+  retried): 4 events/s at 10/s on 60 inserts, and 300 inserts stalled; one token of margin (the
+  sink's burst 4 against 5) gave 10.4/s and no refusal. With Google's own client on its default
+  transport (node-fetch) the plain Calendar loop was about a fifth slower than on the sink's
+  fetch (ratio about 1.05 instead of 0.85).
+
 Targets (issue): >= 50000 events/s into Redis, >= 20000 events/s into MongoDB, p99 < 500 ms,
 webhook sink >= 0.7 of the plain client, FHIR sink >= 0.7 of the plain fetch loop (conditional
-updates).
+updates), Google Calendar and Notion sinks >= 0.9 of the quota and >= 0.7 of the plain SDK loop.
 The latest figures are also in \`bench/results/sinks.json\`.`;

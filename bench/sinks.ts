@@ -21,11 +21,23 @@
 //   (e) BENCH_FHIR_EVENTS (3000) patient inserts through the FHIR sink into the stack's HAPI FHIR
 //       server, then a plain fetch loop making the same requests, BENCH_FHIR_ROUNDS (3) times by
 //       conditional update and as many by transaction Bundles: resources/s and ratios
-//       (bench/sinks-fhir.ts).
+//       (bench/sinks-fhir.ts);
+//   (f) the Google Calendar sink against the stack's Calendar emulator (bench/sinks-calendar.ts):
+//       BENCH_CALENDAR_QUOTA_EVENTS (300) patient inserts as visit events by a fresh service
+//       account that the emulator limits to BENCH_CALENDAR_RATE (10) requests/s, the sink's
+//       `requests` at the same rate: events/s over that rate (the share of the quota used) and the
+//       refusals in the emulator's request log; then, the quota lifted on both sides,
+//       BENCH_CALENDAR_EVENTS (2000) inserts through the sink and the same events.insert calls by a
+//       plain @googleapis/calendar loop, BENCH_CALENDAR_ROUNDS (3) times: events/s and their ratio;
+//   (g) the same for the Notion sink against the Notion emulator (bench/sinks-notion.ts), pages of a
+//       data source of its own, BENCH_NOTION_RATE (10), BENCH_NOTION_QUOTA_EVENTS (300),
+//       BENCH_NOTION_EVENTS (2000), BENCH_NOTION_ROUNDS (3), against a plain @notionhq/client loop
+//       (a query per 100 keys, a pages.create per row). For both, bench/saas-phase.ts.
 //
 // Everything lives in the namespace `bench_sinks` (database, topics, subjects, consumer groups,
-// Redis keys, MongoDB database), removed before and after. Writes bench/results/sinks.json and a
-// section of BENCHMARKS.md.
+// Redis keys, MongoDB database), removed before and after; the emulators keep the accounts,
+// calendars, integrations and databases of (f) and (g) in memory until they restart. Writes
+// bench/results/sinks.json and a section of BENCHMARKS.md (bench/sinks-report.ts).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -35,51 +47,30 @@ import { dropKafkaTopics, dropPostgresDatabase, dropSubjects } from '@cdc/stack/
 import { ALL_SINK_KINDS } from '../services/sinks/src/index.ts';
 import { mongoKind } from '../services/sinks/src/mongo/kind.ts';
 import { redisKind } from '../services/sinks/src/redis/kind.ts';
-import { intFromEnv, machine, mark, markdownTable, round, sleep, writeRunSection } from './common.ts';
+import { intFromEnv, markdownTable, round, sleep, writeRunSection } from './common.ts';
+import type { SaasResult } from './saas-phase.ts';
 import { NAMESPACE, PARTITIONS, log, root, run, stack } from './sink-bench-context.ts';
 import { mixedPlan, produceEvents, type Produced } from './sink-events.ts';
-import { NOT_MEASURED, throughput, type ThroughputResult } from './sink-throughput.ts';
+import { NOT_MEASURED, throughput } from './sink-throughput.ts';
+import { calendarPhase } from './sinks-calendar.ts';
 import { SINKS_DESCRIPTION } from './sinks-description.ts';
-import {
-  FHIR_BUNDLE_ENTRIES,
-  FHIR_CONCURRENCY,
-  FHIR_EVENTS,
-  FHIR_ROUNDS,
-  fhirPhase,
-  type FhirResult,
-} from './sinks-fhir.ts';
-import {
-  RATE,
-  STEADY_SECONDS,
-  STEADY_WARMUP_SECONDS,
-  STEADY_WRITERS,
-  steady,
-  type SteadyResult,
-} from './sinks-steady.ts';
-import {
-  WEBHOOK_CONCURRENCY,
-  WEBHOOK_EVENTS,
-  WEBHOOK_ROUNDS,
-  webhookPhase,
-  type WebhookResult,
-} from './sinks-webhook.ts';
+import { fhirPhase, type FhirResult } from './sinks-fhir.ts';
+import { notionPhase } from './sinks-notion.ts';
+import { sinksReport } from './sinks-report.ts';
+import { RATE, STEADY_SECONDS, steady, type SteadyResult } from './sinks-steady.ts';
+import { webhookPhase, type WebhookResult } from './sinks-webhook.ts';
 
 const EVENTS = intFromEnv('BENCH_SINK_EVENTS', 100_000);
 const KEYS = intFromEnv('BENCH_SINK_KEYS', 20_000);
 const MONGO_ROWS = intFromEnv('BENCH_MONGO_ROWS', 20_000);
 const MONGO_UPDATES = intFromEnv('BENCH_MONGO_UPDATES', 20);
 // BENCH_PHASES=a,c runs only those phases (for experiments): results are printed, not recorded.
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'a,b,c,d,e').split(',').map((phase) => phase.trim()));
-const ALL_PHASES = ['a', 'b', 'c', 'd', 'e'].every((phase) => PHASES.has(phase));
+const PHASE_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+const PHASES = new Set(
+  (process.env.BENCH_PHASES ?? PHASE_NAMES.join(',')).split(',').map((phase) => phase.trim()),
+);
+const ALL_PHASES = PHASE_NAMES.every((phase) => PHASES.has(phase));
 const MONGO_SINK = join(root, 'services/sinks/src/mongo/index.ts');
-const TARGETS = {
-  redisEventsPerS: 50_000,
-  mongoEventsPerS: 20_000,
-  p99Ms: 500,
-  webhookRatioToRaw: 0.7,
-  fhirRatioToRaw: 0.7,
-};
-
 silenceKnownKafkajsWarnings();
 
 // ---------------------------------------------------------------- stack set-up and clean-up
@@ -132,11 +123,6 @@ async function redisRows(prefix: string): Promise<number> {
   }
 }
 
-// ---------------------------------------------------------------- report
-
-/** JSON has no NaN: a figure not measured is null. */
-const figure = (value: number, digits = 0) => (Number.isFinite(value) ? round(value, digits) : null);
-
 async function main(): Promise<void> {
   const command =
     `BENCH_SINK_EVENTS=${EVENTS}` +
@@ -165,6 +151,8 @@ async function main(): Promise<void> {
   };
   let webhook: WebhookResult | undefined;
   let fhir: FhirResult | undefined;
+  let calendar: SaasResult | undefined;
+  let notion: SaasResult | undefined;
   let produced: Produced | undefined;
   let loaded: Produced | undefined;
   let rowsInRedis = Number.NaN;
@@ -218,180 +206,32 @@ async function main(): Promise<void> {
       webhook = await webhookPhase();
     else if (PHASES.has('d')) log('webhook: not measured: the webhook sink kind is not registered yet');
     if (PHASES.has('e')) fhir = await fhirPhase();
+    if (PHASES.has('f')) calendar = await calendarPhase();
+    // Like the webhook: a tree without the Notion kind yet runs the rest.
+    if (PHASES.has('g') && ALL_SINK_KINDS.some((kind) => kind.kind === 'notion'))
+      notion = await notionPhase();
+    else if (PHASES.has('g')) log('Notion: not measured: the notion sink kind is not registered yet');
   } finally {
     await cleanUp(withMongo).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
   }
 
-  const results = {
-    redis_events_per_s: figure(a.eventsPerS),
-    // (b1): the initial load; (b2) below: updates, which FerretDB makes far slower.
-    mongo_events_per_s: figure(load.eventsPerS),
-    mongo_update_events_per_s: figure(updates.eventsPerS, 1),
-    mongo_ms_per_update: figure((updates.seconds * 1000) / updates.written, 1),
-    e2e_p50_ms_at_5k: figure(c.p50Ms, 1),
-    e2e_p99_ms_at_5k: figure(c.p99Ms, 1),
-    // The rate the latency was measured at: below RATE the writers could not keep up.
-    e2e_commits_per_s_achieved: figure(c.achievedRate),
-    e2e_max_ms: figure(c.maxMs),
-    // The round of median ratio (bench/sinks-webhook.ts); every round's below.
-    webhook_events_per_s: figure(webhook?.median.sink.eventsPerS ?? Number.NaN),
-    webhook_raw_events_per_s: figure(webhook?.median.rawEventsPerS ?? Number.NaN),
-    webhook_ratio_to_raw: figure(webhook?.median.ratio ?? Number.NaN, 2),
-    webhook_rounds: (webhook?.rounds ?? []).map((r) => ({
-      events_per_s: figure(r.sink.eventsPerS),
-      raw_events_per_s: figure(r.rawEventsPerS),
-      ratio: figure(r.ratio, 2),
-      cpu_us_per_event: figure(r.sink.cpuUsPerEvent, 1),
-      raw_cpu_us_per_request: figure(r.rawCpuUsPerRequest, 1),
-      machine_busy: figure(r.sink.machineBusy, 2),
-      raw_machine_busy: figure(r.rawMachineBusy, 2),
-    })),
-    // Per write mode, the round of median ratio (bench/sinks-fhir.ts); every round's below.
-    fhir_resources_per_s: figure(fhir?.update.median.sink.eventsPerS ?? Number.NaN, 1),
-    fhir_raw_resources_per_s: figure(fhir?.update.median.rawResourcesPerS ?? Number.NaN, 1),
-    fhir_ratio_to_raw: figure(fhir?.update.median.ratio ?? Number.NaN, 2),
-    fhir_bundle_resources_per_s: figure(fhir?.transaction.median.sink.eventsPerS ?? Number.NaN, 1),
-    fhir_bundle_raw_resources_per_s: figure(fhir?.transaction.median.rawResourcesPerS ?? Number.NaN, 1),
-    fhir_bundle_ratio_to_raw: figure(fhir?.transaction.median.ratio ?? Number.NaN, 2),
-    fhir_rounds: fhir
-      ? [...fhir.update.rounds, ...fhir.transaction.rounds].map((r) => ({
-          mode: r.mode,
-          resources_per_s: figure(r.sink.eventsPerS, 1),
-          raw_resources_per_s: figure(r.rawResourcesPerS, 1),
-          ratio: figure(r.ratio, 2),
-          cpu_us_per_resource: figure(r.sink.cpuUsPerEvent, 1),
-          raw_cpu_us_per_resource: figure(r.rawCpuUsPerResource, 1),
-          machine_busy: figure(r.sink.machineBusy, 2),
-          raw_machine_busy: figure(r.rawMachineBusy, 2),
-        }))
-      : [],
-    redis_cpu_us_per_event: figure(a.cpuUsPerEvent, 1),
-    mongo_cpu_us_per_event: figure(load.cpuUsPerEvent, 1),
-    targets: {
-      redis_events_per_s: TARGETS.redisEventsPerS,
-      mongo_events_per_s: TARGETS.mongoEventsPerS,
-      e2e_p99_ms_at_5k: TARGETS.p99Ms,
-      webhook_ratio_to_raw: TARGETS.webhookRatioToRaw,
-      fhir_ratio_to_raw: TARGETS.fhirRatioToRaw,
-    },
-    machine: machine(),
+  const { results, rows, notes } = sinksReport({
     date,
     command,
-    events: EVENTS,
-    keys: KEYS,
-    mongo_rows: MONGO_ROWS,
-    mongo_updates: MONGO_UPDATES,
-    webhook_events: WEBHOOK_EVENTS,
-    webhook_concurrency: WEBHOOK_CONCURRENCY,
-    fhir_events: FHIR_EVENTS,
-    fhir_concurrency: FHIR_CONCURRENCY,
-    fhir_bundle_entries: FHIR_BUNDLE_ENTRIES,
-  };
-  const steadyShort =
-    c.achievedRate < 0.95 * RATE ? ` (writers reached only ${round(c.achievedRate)}/s)` : '';
-  const rows: string[][] = [
-    [
-      `events/s into Redis, ${EVENTS} events`,
-      String(results.redis_events_per_s ?? 'not measured'),
-      `>= ${TARGETS.redisEventsPerS}`,
-      Number.isFinite(a.eventsPerS) ? mark(a.eventsPerS >= TARGETS.redisEventsPerS) : '',
-    ],
-    [
-      `events/s into FerretDB (MongoDB wire), initial load of ${MONGO_ROWS} rows`,
-      String(results.mongo_events_per_s ?? 'not measured'),
-      `>= ${TARGETS.mongoEventsPerS}`,
-      Number.isFinite(load.eventsPerS) ? mark(load.eventsPerS >= TARGETS.mongoEventsPerS) : '',
-    ],
-    [
-      `events/s into FerretDB, ${MONGO_UPDATES} updates of rows among ${MONGO_ROWS}`,
-      String(results.mongo_update_events_per_s ?? 'not measured'),
-      `>= ${TARGETS.mongoEventsPerS}`,
-      Number.isFinite(updates.eventsPerS) ? mark(updates.eventsPerS >= TARGETS.mongoEventsPerS) : '',
-    ],
-    [
-      `webhook events/s into a local receiver, ${WEBHOOK_EVENTS} events, one per request (round of median ratio)`,
-      String(results.webhook_events_per_s ?? 'not measured'),
-      '',
-      '',
-    ],
-    [
-      'webhook sink / plain HTTP client posting the same requests (events/s ratio)',
-      String(results.webhook_ratio_to_raw ?? 'not measured'),
-      `>= ${TARGETS.webhookRatioToRaw}`,
-      webhook ? mark(webhook.median.ratio >= TARGETS.webhookRatioToRaw) : '',
-    ],
-    [
-      `FHIR resources/s into HAPI FHIR by conditional update, ${FHIR_EVENTS} patients (round of median ratio)`,
-      String(results.fhir_resources_per_s ?? 'not measured'),
-      '',
-      '',
-    ],
-    [
-      'FHIR sink / plain fetch loop making the same requests, conditional updates (resources/s ratio)',
-      String(results.fhir_ratio_to_raw ?? 'not measured'),
-      `>= ${TARGETS.fhirRatioToRaw}`,
-      fhir ? mark(fhir.update.median.ratio >= TARGETS.fhirRatioToRaw) : '',
-    ],
-    [
-      `FHIR resources/s by transaction Bundles of ${FHIR_BUNDLE_ENTRIES} (round of median ratio)`,
-      String(results.fhir_bundle_resources_per_s ?? 'not measured'),
-      '',
-      '',
-    ],
-    [
-      'FHIR sink / plain fetch loop making the same requests, transaction Bundles (resources/s ratio)',
-      String(results.fhir_bundle_ratio_to_raw ?? 'not measured'),
-      '',
-      '',
-    ],
-    [`p50 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`, String(results.e2e_p50_ms_at_5k), '', ''],
-    [
-      `p99 PostgreSQL-to-Redis ms at ${RATE}/s${steadyShort}`,
-      String(results.e2e_p99_ms_at_5k),
-      `< ${TARGETS.p99Ms}`,
-      // A latency at a lower rate than offered says little about the target: not counted as met.
-      steadyShort === '' ? mark(c.p99Ms < TARGETS.p99Ms) : 'not comparable',
-    ],
-  ];
-  const sinkNote = (name: string, r: ThroughputResult) =>
-    `${name}: ${r.written} written, ${r.stale} stale, ${r.failed} failed in ${r.batches} batches, ${round(r.seconds, 2)} s; ` +
-    `${round(r.cpuUsPerEvent, 1)} µs CPU per event, main thread busy ${round(r.mainThreadBusy * 100)}%, ` +
-    `machine busy ${round(r.machineBusy * 100)}%; ` +
-    `peak RSS ${round(r.peakRssMb, 1)} MB`;
-  const notes = [
-    produced
-      ? `input: ${produced.records} records (${produced.inserts} inserts, ${produced.updates} updates of ${produced.keys} rows) in ${PARTITIONS} partitions`
-      : 'input: not produced',
-    sinkNote('Redis', a) + `; ${rowsInRedis} rows in Redis afterwards`,
-    ...(mongoMissing === undefined
-      ? [
-          sinkNote(`MongoDB load (${loaded?.inserts ?? 0} inserts)`, load),
-          // Too few events for CPU per event or batch counts to mean anything: the time per update.
-          `MongoDB updates: ${updates.written} written, ${updates.stale} stale, ${updates.failed} failed, ` +
-            `${round(updates.seconds, 2)} s: ${results.mongo_ms_per_update} ms per update`,
-        ]
-      : [`MongoDB: ${mongoMissing}`]),
-    ...(webhook
-      ? webhook.rounds.map(
-          (r, i) =>
-            sinkNote(`webhook round ${i + 1} of ${WEBHOOK_ROUNDS}`, r.sink) +
-            `; ${webhook.requests} requests; plain client: ${round(r.rawEventsPerS)}/s, ${round(r.rawSeconds, 2)} s, ` +
-            `${r.rawFailed} failed, ${round(r.rawCpuUsPerRequest, 1)} µs CPU per request, main thread busy ` +
-            `${round(r.rawMainThreadBusy * 100)}%, machine busy ${round(r.rawMachineBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
-        )
-      : ['webhook: not measured']),
-    ...(fhir
-      ? [...fhir.update.rounds, ...fhir.transaction.rounds].map(
-          (r, i) =>
-            sinkNote(`FHIR ${r.mode} round ${(i % FHIR_ROUNDS) + 1} of ${FHIR_ROUNDS}`, r.sink) +
-            `; plain fetch loop: ${round(r.rawResourcesPerS, 1)}/s, ${r.rawRequests} requests, ${round(r.rawSeconds, 2)} s, ` +
-            `${r.rawFailed} failed, ${round(r.rawCpuUsPerResource, 1)} µs CPU per resource, machine busy ` +
-            `${round(r.rawMachineBusy * 100)}%; ratio ${round(r.ratio, 2)}`,
-        )
-      : ['FHIR: not measured']),
-    `steady load: ${c.events} events at ${round(c.achievedRate)} commits/s offered (${STEADY_WRITERS} connections, synchronous_commit=on); max latency ${round(c.maxMs)} ms`,
-    `steady load warm-up (first ${STEADY_WARMUP_SECONDS} s, not counted, source and sink just started): max latency ${round(c.warmupMaxMs)} ms`,
-  ];
+    settings: { events: EVENTS, keys: KEYS, mongoRows: MONGO_ROWS, mongoUpdates: MONGO_UPDATES },
+    produced,
+    a,
+    rowsInRedis,
+    mongoMissing,
+    loaded,
+    load,
+    updates,
+    c,
+    webhook,
+    fhir,
+    calendar,
+    notion,
+  });
   console.table(rows.map(([name, value, target, status]) => ({ figure: name, value, target, status })));
   for (const note of notes) console.log(`  ${note}`);
   if (!ALL_PHASES) {

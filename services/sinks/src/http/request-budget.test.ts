@@ -67,4 +67,16 @@ describe('RequestBudget', () => {
     expect(() => new RequestBudget({ requestsPerSecond: 1, burst: 0 })).toThrow(RangeError);
     expect(() => new RequestBudget({ requestsPerSecond: Number.NaN, burst: 1 })).toThrow(RangeError);
   });
+
+  it('comes out of a pause at the rate, without the burst: the target just said its bucket is empty', async () => {
+    const budget = new RequestBudget({ requestsPerSecond: 20, burst: 3 });
+    budget.pauseUntil(Date.now() + 100);
+    const start = performance.now();
+    const taken = await Promise.all(
+      Array.from({ length: 3 }, () => budget.take().then(() => performance.now() - start)),
+    );
+    // With the burst, all three would go together at the pause's end.
+    expect(taken[0]).toBeGreaterThanOrEqual(99);
+    expect((taken[2] as number) - (taken[0] as number)).toBeGreaterThanOrEqual(2 * 50 - 1);
+  });
 });

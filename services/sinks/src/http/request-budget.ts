@@ -65,10 +65,17 @@ export class RequestBudget {
     });
   }
 
-  /** No request goes before `epochMs` (ms since the epoch); a later pause extends, an earlier one does not shorten. */
+  /**
+   * No request goes before `epochMs` (ms since the epoch); a later pause extends, an earlier one
+   * does not shorten. The bucket is emptied too: a refusal says the target's own bucket is empty,
+   * so after the pause requests go at the rate, not in a burst the target would refuse again
+   * (bench:sinks saw a Calendar sink whose budget equalled the quota stall on a refusal per burst).
+   */
   pauseUntil(epochMs: number): void {
     if (!(epochMs > this.#pausedUntil)) return;
     this.#pausedUntil = epochMs;
+    this.#tokens = 0;
+    this.#refilledAt = performance.now() + Math.max(0, epochMs - Date.now());
     this.#schedule();
   }
 
@@ -93,6 +100,7 @@ export class RequestBudget {
 
   #refill(): void {
     const now = performance.now();
+    if (now <= this.#refilledAt) return; // paused: the bucket fills again from the pause's end
     this.#tokens = Math.min(
       this.burst,
       this.#tokens + ((now - this.#refilledAt) * this.requestsPerSecond) / 1000,
