@@ -129,6 +129,22 @@ describe('pages', () => {
     expect(await inQuery()).toBe(true);
   });
 
+  // https://developers.notion.com/reference/query-a-data-source lists the body's in_trash; our
+  // reading (query.ts): it picks the trashed pages instead of those in use.
+  it('a query with in_trash: true finds the trashed pages, and only those (https://developers.notion.com/reference/query-a-data-source)', async () => {
+    const kept = await newPage('kept');
+    const binned = await newPage('binned');
+    await notion.pages.update({ page_id: binned.id, in_trash: true });
+    const found = async (inTrash: boolean) =>
+      (await notion.dataSources.query({ data_source_id: ids.dataSourceId, in_trash: inTrash })).results.map(
+        (p) => p.id,
+      );
+    expect(await found(true)).toContain(binned.id);
+    expect(await found(true)).not.toContain(kept.id);
+    expect(await found(false)).toContain(kept.id);
+    expect(await found(false)).not.toContain(binned.id);
+  });
+
   it('archived is the deprecated alias of in_trash (https://developers.notion.com/reference/patch-page)', async () => {
     const page = await newPage('archive me');
     expect(await notion.pages.update({ page_id: page.id, archived: true })).toMatchObject({ in_trash: true });

@@ -110,8 +110,10 @@ export function runQuery(body: unknown, all: Page[], ctx: FilterContext): QueryR
   for (const key of Object.keys(b))
     if (!BODY_KEYS.has(key))
       throw invalid(`body.${key} should be not present, instead was ${describe(b[key])}.`);
-  if (b.in_trash === true || b.archived === true)
-    throw unsupported('querying trashed pages (body.in_trash: true)');
+  // The query's in_trash (archived: its deprecated alias) picks the pages whose own in_trash it
+  // equals: false (the default) those in use, true those in the trash. The reference lists the
+  // body parameter without saying more; this is our reading of it, as the page field's namesake.
+  const trashed = b.in_trash === true || b.archived === true;
   if (b.result_type !== undefined && b.result_type !== 'page')
     throw unsupported(`body.result_type ${describe(b.result_type)}`);
 
@@ -146,7 +148,7 @@ export function runQuery(body: unknown, all: Page[], ctx: FilterContext): QueryR
   let nextCursor: string | null = null;
   for (let i = from; i < ordered.length; i++) {
     const page = ordered[i] as Page;
-    if (page.inTrash || !matches(page)) continue;
+    if (page.inTrash !== trashed || !matches(page)) continue;
     if (pages.length === pageSize) {
       nextCursor = page.id;
       break;

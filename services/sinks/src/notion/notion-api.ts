@@ -115,6 +115,8 @@ export class NotionApi {
     keyProperty: string,
     keyType: 'title' | 'rich_text',
     keys: readonly string[],
+    /** Look in the trash instead: where a deleted row's page keeps its version. */
+    inTrash = false,
   ): Promise<Map<string, HeldPage[]>> {
     const filters = keys.map((key) => ({ property: keyProperty, [keyType]: { equals: key } }));
     const filter = filters.length === 1 ? filters[0] : { or: filters };
@@ -127,6 +129,7 @@ export class NotionApi {
           data_source_id: dataSourceId,
           filter: filter as QueryDataSourceParameters['filter'],
           page_size: PAGE_SIZE,
+          ...(inTrash ? { in_trash: true } : {}),
           ...(start === undefined ? {} : { start_cursor: start }),
         }),
       );

@@ -145,6 +145,12 @@ export async function patientTarget(
 
   return {
     sink,
+    /** Another sink of the same entry, started: the sink after a restart, its cache empty. */
+    restarted: async () => {
+      const again = notionKind.create(entry, { url, urlSetting: 'sinks[0].url', path: 'sinks[0]' });
+      await again.start();
+      return again;
+    },
     integration,
     person,
     dataSourceId,

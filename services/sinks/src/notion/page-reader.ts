@@ -6,8 +6,10 @@ import { plainText } from './rich-text.ts';
 import type { TableTarget } from './schema-check.ts';
 
 /**
- * What Notion holds for the keys of a batch: one query per data source and hundred keys, and a
- * page this sink wrote that the query misses (created a moment ago, or in the trash) by id.
+ * What Notion holds for the keys of a batch: one query per data source and hundred keys, a page
+ * this sink wrote that the query misses (created a moment ago) by id, and the trash for keys
+ * neither knows: a deleted row's page waits there with the delete's version, which must keep an
+ * older replayed insert stale after a restart too (the cache is gone then).
  */
 export class PageReader {
   readonly #api: NotionApi;
@@ -88,6 +90,18 @@ export class PageReader {
           else this.#cache.delete(mapping.dataSourceId, key);
         }),
     );
+    const unknown = keys.filter((key) => !found.has(key));
+    for (let i = 0; i < unknown.length; i += KEYS_PER_QUERY) {
+      const chunk = unknown.slice(i, i + KEYS_PER_QUERY);
+      const pages = await this.#api.pagesWithKeys(
+        mapping.dataSourceId,
+        mapping.keyProperty,
+        keyType,
+        chunk,
+        true,
+      );
+      for (const [key, list] of pages) found.set(key, list);
+    }
     return found;
   }
 }
