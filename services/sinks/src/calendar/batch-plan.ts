@@ -1,21 +1,17 @@
+import type { SinkEvent } from '@cdc/core';
 import {
-  compareVersions,
-  type EventVersion,
-  type SinkEvent,
-  type SinkRow,
-  type WriteOutcome,
-} from '@cdc/core';
+  planKeyChanges,
+  tableOf,
+  unmappedReason,
+  type KeyChange as BaseKeyChange,
+  type KeyChanges,
+} from '../key-changes.ts';
 import { eventIdOf } from './event-id.ts';
 import type { EventMapping, MappedEvent } from './event-mapping.ts';
 
 /** One change of a key that may change its event, mapped already. */
-export interface KeyChange {
-  readonly index: number;
+export interface KeyChange extends BaseKeyChange {
   readonly op: SinkEvent['op'];
-  readonly version: EventVersion;
-  readonly commitTimeMs: number;
-  /** The event's row (`after`), null for a delete: what a conflict record shows as ours. */
-  readonly row: SinkRow | null;
   /** The places the row fills; null: a delete. */
   readonly mapped: MappedEvent | null;
 }
@@ -27,13 +23,8 @@ export interface KeyPlan {
   readonly changes: KeyChange[];
 }
 
-export interface BatchPlan {
-  /** Outcomes decided without the calendar (rows that cannot map, older versions within the batch). */
-  readonly outcomes: (WriteOutcome | undefined)[];
-  readonly keys: KeyPlan[];
-}
-
-const STALE: WriteOutcome = Object.freeze({ kind: 'stale' });
+/** The batch's outcomes decided without the calendar, and its key plans. */
+export type BatchPlan = KeyChanges<KeyPlan>;
 
 export const TRUNCATE_REASON =
   'a truncate cannot be applied to a calendar (it would cancel every event of the table); ' +
@@ -48,49 +39,27 @@ export function planBatch(
   mappingOf: (table: string) => EventMapping | undefined,
   sink: string,
 ): BatchPlan {
-  const outcomes = new Array<WriteOutcome | undefined>(events.length);
-  const keys = new Map<string, KeyPlan>();
-  events.forEach((event, index) => {
-    const failed = (reason: string) => (outcomes[index] = { kind: 'failed', reason });
-    if (event.op === 't') return failed(TRUNCATE_REASON);
-    const table = `${event.table.schema}.${event.table.name}`;
+  return planKeyChanges<Pick<KeyChange, 'op' | 'mapped'>, KeyPlan>(events, TRUNCATE_REASON, (event) => {
+    const table = tableOf(event);
     const mapping = mappingOf(table);
-    if (!mapping) {
-      return failed(
-        `table ${table} (topic ${event.topic}) has no event template in this sink: add tables.${table}`,
-      );
-    }
+    if (!mapping) return unmappedReason(event, 'event template', 'tables');
     if (Object.keys(event.key).length === 0) {
-      return failed(
+      return (
         `the change of ${table} has an empty key, and the event id is made from the key: give the table a ` +
-          'primary key, or declare source.keyless.key_columns for it',
+        'primary key, or declare source.keyless.key_columns for it'
       );
     }
     let mapped: MappedEvent | null = null;
     if (event.after) {
       const result = mapping.map(event.after, event.unchanged);
-      if ('reason' in result) return failed(`${table}: ${result.reason}`);
+      if ('reason' in result) return `${table}: ${result.reason}`;
       mapped = result;
     }
     const eventId = eventIdOf(sink, table, event.key);
-    let plan = keys.get(eventId);
-    if (!plan) {
-      plan = { eventId, mapping, changes: [] };
-      keys.set(eventId, plan);
-    }
-    const last = plan.changes.at(-1);
-    if (last && compareVersions(event.version, last.version) <= 0) {
-      outcomes[index] = STALE;
-      return;
-    }
-    plan.changes.push({
-      index,
-      op: event.op,
-      version: event.version,
-      commitTimeMs: event.commitTimeMs,
-      row: event.after,
-      mapped,
-    });
+    return {
+      id: eventId,
+      newPlan: () => ({ eventId, mapping, changes: [] }),
+      change: { op: event.op, mapped },
+    };
   });
-  return { outcomes, keys: [...keys.values()] };
 }

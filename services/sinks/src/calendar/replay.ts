@@ -1,7 +1,8 @@
 import { compareVersions, type SinkConflict } from '@cdc/core';
+import { fieldHashes, type ConflictSettings } from '../field-conflicts.ts';
 import type { KeyPlan } from './batch-plan.ts';
 import { storedVersion } from './bookkeeping.ts';
-import { conflictAt, fieldHashes, type ConflictSettings } from './conflicts.ts';
+import { conflictAt } from './conflicts.ts';
 import { eventToWrite, type CalendarEvent } from './event-body.ts';
 import type { MappedEvent, PlaceValue, PlaceValues } from './event-mapping.ts';
 import { propertiesProblem } from './property-limits.ts';

@@ -1,20 +1,15 @@
+import type { SinkEvent } from '@cdc/core';
 import {
-  compareVersions,
-  type EventVersion,
-  type SinkEvent,
-  type SinkRow,
-  type WriteOutcome,
-} from '@cdc/core';
+  planKeyChanges,
+  unmappedReason,
+  type KeyChange as BaseKeyChange,
+  type KeyChanges,
+} from '../key-changes.ts';
 import type { Identifier } from './fhir-client.ts';
 import type { FhirResource, KeptElement, ResourceMapping } from './mapping/index.ts';
 
 /** One event of a key that may change the server, mapped already. */
-export interface KeyChange {
-  readonly index: number;
-  readonly version: EventVersion;
-  readonly commitTimeMs: number;
-  /** The event's row (`after`), null for a delete: what a conflict record shows as ours. */
-  readonly row: SinkRow | null;
+export interface KeyChange extends BaseKeyChange {
   /** The row's resource and the elements to take from what the server holds; null: a delete. */
   readonly mapped: { readonly resource: FhirResource; readonly keep: readonly KeptElement[] } | null;
 }
@@ -27,13 +22,8 @@ export interface KeyPlan {
   readonly changes: KeyChange[];
 }
 
-export interface BatchPlan {
-  /** Outcomes decided without the server (refused rows, older versions within the batch); the rest undefined. */
-  readonly outcomes: (WriteOutcome | undefined)[];
-  readonly keys: KeyPlan[];
-}
-
-const STALE: WriteOutcome = Object.freeze({ kind: 'stale' });
+/** The batch's outcomes decided without the server, and its key plans. */
+export type BatchPlan = KeyChanges<KeyPlan>;
 
 export const TRUNCATE_REASON =
   'a truncate cannot be applied to a FHIR server (it would mean marking every resource of the table deleted); ' +
@@ -50,49 +40,26 @@ export function planBatch(
   mappingOf: (event: SinkEvent) => ResourceMapping | undefined,
   validate: (resource: FhirResource) => string | undefined,
 ): BatchPlan {
-  const outcomes = new Array<WriteOutcome | undefined>(events.length);
-  const keys = new Map<string, KeyPlan>();
-  events.forEach((event, index) => {
-    const failed = (reason: string) => (outcomes[index] = { kind: 'failed', reason });
-    if (event.op === 't') return failed(TRUNCATE_REASON);
+  return planKeyChanges<Pick<KeyChange, 'mapped'>, KeyPlan>(events, TRUNCATE_REASON, (event) => {
     const mapping = mappingOf(event);
-    if (!mapping) {
-      const table = `${event.table.schema}.${event.table.name}`;
-      return failed(
-        `table ${table} (topic ${event.topic}) has no resource mapping in this sink: add resources.${table}`,
-      );
-    }
+    if (!mapping) return unmappedReason(event, 'resource mapping', 'resources');
     const identified = mapping.identifierOf(event.key);
-    if ('reason' in identified) return failed(identified.reason);
+    if ('reason' in identified) return identified.reason;
     const identifier = { system: mapping.identifierSystem, value: identified.value };
     let mapped: KeyChange['mapped'] = null;
     if (event.after) {
       const result = mapping.map(event.after, event.key, event.unchanged);
-      if ('reason' in result) return failed(result.reason);
+      if ('reason' in result) return result.reason;
       if (result.keep.length === 0) {
         const invalid = validate(result.resource);
-        if (invalid !== undefined) return failed(invalid);
+        if (invalid !== undefined) return invalid;
       }
       mapped = result;
     }
-    const id = `${mapping.resourceType}|${identifier.system}|${identifier.value}`;
-    let plan = keys.get(id);
-    if (!plan) {
-      plan = { type: mapping.resourceType, identifier, mapping, changes: [] };
-      keys.set(id, plan);
-    }
-    const last = plan.changes.at(-1);
-    if (last && compareVersions(event.version, last.version) <= 0) {
-      outcomes[index] = STALE;
-      return;
-    }
-    plan.changes.push({
-      index,
-      version: event.version,
-      commitTimeMs: event.commitTimeMs,
-      row: event.after,
-      mapped,
-    });
+    return {
+      id: `${mapping.resourceType}|${identifier.system}|${identifier.value}`,
+      newPlan: () => ({ type: mapping.resourceType, identifier, mapping, changes: [] }),
+      change: { mapped },
+    };
   });
-  return { outcomes, keys: [...keys.values()] };
 }

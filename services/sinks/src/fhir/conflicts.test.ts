@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fieldHashes } from '../field-conflicts.ts';
 import type { KeyChange } from './batch-plan.ts';
-import { conflictAt, fieldHashes } from './conflicts.ts';
+import { conflictAt } from './conflicts.ts';
 import { compileResourceMapping, type FhirResource } from './mapping/index.ts';
 import { withSourceVersion } from './source-version.ts';
 

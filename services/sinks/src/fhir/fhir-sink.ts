@@ -12,8 +12,8 @@ import { budgetOf } from '../http/http-settings.ts';
 import { HttpTarget } from '../http/http-target.ts';
 import { sendInKeyOrder } from '../http/key-order.ts';
 import { TokenSource } from '../http/oauth2/index.ts';
+import type { ConflictSettings } from '../field-conflicts.ts';
 import { planBatch, type KeyPlan } from './batch-plan.ts';
-import type { ConflictSettings } from './conflicts.ts';
 import type { FhirSinkConfig } from './config.ts';
 import { FhirClient, bodyOf, classifyFhirAnswer, outcomeText, type ServerResource } from './fhir-client.ts';
 import {

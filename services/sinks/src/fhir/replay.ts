@@ -1,6 +1,7 @@
 import { compareVersions, type SinkConflict } from '@cdc/core';
+import { fieldHashes, type ConflictSettings } from '../field-conflicts.ts';
 import type { KeyPlan } from './batch-plan.ts';
-import { conflictAt, fieldHashes, type ConflictSettings } from './conflicts.ts';
+import { conflictAt } from './conflicts.ts';
 import type { ServerResource, WritePlace } from './fhir-client.ts';
 import type { FhirResource, KeptElement } from './mapping/index.ts';
 import { sourceVersionOf, withSourceVersion } from './source-version.ts';

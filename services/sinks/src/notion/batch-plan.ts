@@ -1,20 +1,16 @@
+import type { SinkEvent } from '@cdc/core';
 import {
-  compareVersions,
-  type EventVersion,
-  type SinkEvent,
-  type SinkRow,
-  type WriteOutcome,
-} from '@cdc/core';
+  planKeyChanges,
+  tableOf,
+  unmappedReason,
+  type KeyChange as BaseKeyChange,
+  type KeyChanges,
+} from '../key-changes.ts';
 import type { PropertyIntent, PropertyPayload } from './property-values.ts';
 import type { TableMapping } from './table-mapping.ts';
 
 /** One event of a key that may change its page, mapped already. */
-export interface KeyChange {
-  readonly index: number;
-  readonly version: EventVersion;
-  readonly commitTimeMs: number;
-  /** The event's row (`after`), null for a delete: what a conflict record shows as ours. */
-  readonly row: SinkRow | null;
+export interface KeyChange extends BaseKeyChange {
   /** Property values by name (relations still as keys); null: a delete. */
   readonly values: ReadonlyMap<string, PropertyIntent> | null;
 }
@@ -32,13 +28,8 @@ export interface KeyPlan<C extends KeyChange | ResolvedChange = KeyChange> {
   readonly changes: C[];
 }
 
-export interface BatchPlan {
-  /** Outcomes decided without Notion (rows that cannot map, older versions within the batch); the rest undefined. */
-  readonly outcomes: (WriteOutcome | undefined)[];
-  readonly keys: KeyPlan[];
-}
-
-const STALE: WriteOutcome = Object.freeze({ kind: 'stale' });
+/** The batch's outcomes decided without Notion, and its key plans. */
+export type BatchPlan = KeyChanges<KeyPlan>;
 
 export const TRUNCATE_REASON =
   'a truncate cannot be applied to a Notion data source (it would mean trashing every page of the table); ' +
@@ -52,46 +43,23 @@ export function planBatch(
   events: readonly SinkEvent[],
   mappingOf: (table: string) => TableMapping | undefined,
 ): BatchPlan {
-  const outcomes = new Array<WriteOutcome | undefined>(events.length);
-  const keys = new Map<string, KeyPlan>();
-  events.forEach((event, index) => {
-    const failed = (reason: string) => (outcomes[index] = { kind: 'failed', reason });
-    if (event.op === 't') return failed(TRUNCATE_REASON);
-    const table = `${event.table.schema}.${event.table.name}`;
-    const mapping = mappingOf(table);
-    if (!mapping) {
-      return failed(
-        `table ${table} (topic ${event.topic}) has no data source in this sink: add tables.${table}`,
-      );
-    }
+  return planKeyChanges<Pick<KeyChange, 'values'>, KeyPlan>(events, TRUNCATE_REASON, (event) => {
+    const mapping = mappingOf(tableOf(event));
+    if (!mapping) return unmappedReason(event, 'data source', 'tables');
     const key = mapping.keyOf(event.key);
-    if ('reason' in key) return failed(key.reason);
+    if ('reason' in key) return key.reason;
     let values: KeyChange['values'] = null;
     if (event.after) {
       const mapped = mapping.map(event.after, event.unchanged);
-      if ('reason' in mapped) return failed(mapped.reason);
+      if ('reason' in mapped) return mapped.reason;
       values = mapped.values;
     }
-    const id = `${mapping.dataSourceId}\u0000${key.value}`;
-    let plan = keys.get(id);
-    if (!plan) {
-      plan = { mapping, key: key.value, changes: [] };
-      keys.set(id, plan);
-    }
-    const last = plan.changes.at(-1);
-    if (last && compareVersions(event.version, last.version) <= 0) {
-      outcomes[index] = STALE;
-      return;
-    }
-    plan.changes.push({
-      index,
-      version: event.version,
-      commitTimeMs: event.commitTimeMs,
-      row: event.after,
-      values,
-    });
+    return {
+      id: `${mapping.dataSourceId}\u0000${key.value}`,
+      newPlan: () => ({ mapping, key: key.value, changes: [] }),
+      change: { values },
+    };
   });
-  return { outcomes, keys: [...keys.values()] };
 }
 
 /** The related rows' keys a plan's changes name, by table. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ConflictPolicy, SinkEvent } from '@cdc/core';
 import { event } from '../../test/conformance.ts';
+import type { ConflictSettings } from '../field-conflicts.ts';
 import { planBatch, resolveRelations } from './batch-plan.ts';
-import { propertyTimeMs, type ConflictSettings } from './conflicts.ts';
+import { propertyTimeMs } from './conflicts.ts';
 import type { HeldPage } from './held-page.ts';
 import { replayOnPage, type KeyWrite } from './replay.ts';
 import { afterWrite, BOT, editedBy, patientMapping } from './test-pages.ts';

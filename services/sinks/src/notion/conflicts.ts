@@ -1,4 +1,5 @@
-import { resolveConflict, type ConflictPolicy, type SinkConflict, type SinkRow } from '@cdc/core';
+import type { SinkRow } from '@cdc/core';
+import { decideConflict, type ConflictSettings, type KeyConflict } from '../field-conflicts.ts';
 import type { ResolvedChange } from './batch-plan.ts';
 import { timeMs } from './dates.ts';
 import { heldHashes, propertyHashOf, type HeldPage } from './held-page.ts';
@@ -9,21 +10,6 @@ import type { TableMapping } from './table-mapping.ts';
 
 /** The page's own time of its last edit, which newest_wins compares by default. */
 export const LAST_EDITED_TIME = 'last_edited_time';
-
-/** The entry's `conflict:` as the sink applies it. */
-export interface ConflictSettings {
-  readonly policy: ConflictPolicy;
-  /** newest_wins: `last_edited_time` (the page's, set by Notion) or a property of the data source. */
-  readonly timestampField?: string | undefined;
-}
-
-export interface KeyConflict {
-  readonly conflict: SinkConflict;
-  /** source_wins and merge write; target_wins and manual leave the page. */
-  readonly write: boolean;
-  /** merge: the properties whose value on the page stays (changed there, not at the source since our write). */
-  readonly keepTheirs: readonly string[];
-}
 
 /**
  * Whether someone changed the page since the sink wrote it (docs/contracts.md, Conflicts): the
@@ -53,33 +39,25 @@ export function conflictAt(
     return held[property.name] !== stored;
   });
   if (changed.length === 0) return undefined;
-  const changedFields = [...new Set(changed.flatMap((property) => property.fields))].sort();
-  const resolution = resolveConflict(settings.policy, {
+  return decideConflict(settings, {
+    changedFields: [...new Set(changed.flatMap((property) => property.fields))].sort(),
+    target: trashedByThem ? null : rowOfPage(mapping, page),
     isDelete: change.values === null,
     commitTimeMs: change.commitTimeMs,
+    source: change.row,
     editedAtMs: () => editedAtMs(page, settings.timestampField),
+    // Property names, not fields: a page write sends or leaves a whole property.
+    keepTheirs: () =>
+      trashedByThem
+        ? []
+        : changed
+            .filter((property) => {
+              const ours = change.values?.get(property.name);
+              // Not sent (unchanged at the source): theirs stays in any case.
+              return ours === undefined || propertyHashOf(property, ours) === sync.hashes[property.name];
+            })
+            .map((property) => property.name),
   });
-  const keepTheirs =
-    resolution === 'merged' && !trashedByThem
-      ? changed
-          .filter((property) => {
-            const ours = change.values?.get(property.name);
-            // Not sent (unchanged at the source): theirs stays in any case.
-            return ours === undefined || propertyHashOf(property, ours) === sync.hashes[property.name];
-          })
-          .map((property) => property.name)
-      : [];
-  return {
-    conflict: {
-      policy: settings.policy,
-      resolution,
-      target: trashedByThem ? null : rowOfPage(mapping, page),
-      source: change.row,
-      changedFields,
-    },
-    write: resolution === 'source' || resolution === 'merged',
-    keepTheirs,
-  };
 }
 
 /**
@@ -95,6 +73,7 @@ export function rowOfPage(mapping: TableMapping, page: HeldPage): SinkRow {
   return row;
 }
 
+/** newest_wins: `last_edited_time` (the page's, set by Notion), or a property of the data source. */
 function editedAtMs(page: HeldPage, field: string | undefined): number | undefined {
   if (field === undefined || field === LAST_EDITED_TIME) {
     return page.lastEditedTime === undefined ? undefined : timeMs(page.lastEditedTime);

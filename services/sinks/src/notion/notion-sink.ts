@@ -8,9 +8,9 @@ import {
 } from '@cdc/core';
 import { budgetOf } from '../http/http-settings.ts';
 import { sendInKeyOrder } from '../http/key-order.ts';
+import type { ConflictSettings } from '../field-conflicts.ts';
 import { planBatch, resolveRelations, type KeyPlan, type ResolvedChange } from './batch-plan.ts';
 import type { NotionSinkConfig } from './config.ts';
-import type { ConflictSettings } from './conflicts.ts';
 import { NotionApi } from './notion-api.ts';
 import { isNotFound, refusalReason, refusesRequest } from './notion-failure.ts';
 import { PageCache } from './page-cache.ts';

@@ -1,6 +1,7 @@
 import { compareVersions, type SinkConflict } from '@cdc/core';
+import type { ConflictSettings } from '../field-conflicts.ts';
 import type { KeyPlan, ResolvedChange } from './batch-plan.ts';
-import { conflictAt, type ConflictSettings } from './conflicts.ts';
+import { conflictAt } from './conflicts.ts';
 import { propertyHashOf, type HeldPage } from './held-page.ts';
 import type { PropertyPayload } from './property-values.ts';
 import { readSyncState, syncPayload } from './sync-state.ts';
