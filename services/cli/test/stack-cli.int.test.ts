@@ -35,6 +35,8 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
         ['redis', true],
         ['mongo', true],
         ['fhir', true],
+        ['notion', true],
+        ['calendar', true],
       ]);
     });
 
@@ -83,7 +85,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
       const result = cdc('stack', 'up');
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).not.toContain('Start servers');
-      expect(result.stdout.match(/^healthy /gm)).toHaveLength(6);
+      expect(result.stdout.match(/^healthy /gm)).toHaveLength(8);
       const after = JSON.parse(cdc('stack', 'status', '--json').stdout) as Status[];
       expect(after.map((s) => s.pid)).toEqual(before.map((s) => s.pid));
     });
