@@ -1,13 +1,29 @@
 import { createServer, type Server } from 'node:http';
 import { CdcError, errorMessage } from './errors.ts';
+import { registerScrapeTarget, scrapeTargetsDir } from './metrics/scrape-targets.ts';
+import type { ServiceIdentity, ServiceMetrics } from './metrics/service-metrics.ts';
 
 /** What a service reports on /status; `notReady` (in words) makes /ready answer 503. */
 export interface HealthStatus {
   readonly notReady: string | undefined;
 }
 
-/** GET /health, /ready and /status on 127.0.0.1. */
-export async function serveHealth(port: number, status: () => Promise<HealthStatus>): Promise<Server> {
+/** The little of ServiceMetrics that /metrics serves. */
+export type MetricsExposition = Pick<ServiceMetrics, 'text' | 'contentType'> & {
+  /** Who serves them: with CDC_METRICS_TARGETS_DIR set, the server registers itself for scraping. */
+  readonly identity?: ServiceIdentity;
+};
+
+/** What removes a health server's scrape target when it closes. */
+const scrapeRegistrations = new WeakMap<Server, Promise<() => Promise<void>>>();
+
+/** GET /health, /ready and /status on 127.0.0.1, and /metrics (Prometheus text) when `metrics` is given. */
+export async function serveHealth(
+  port: number,
+  status: () => Promise<HealthStatus>,
+  metrics?: MetricsExposition,
+): Promise<Server> {
+  const paths = metrics ? 'try /health, /ready, /status or /metrics' : 'try /health, /ready or /status';
   const server = createServer((request, response) => {
     const reply = (code: number, body: unknown) => {
       response.writeHead(code, { 'content-type': 'application/json' });
@@ -21,8 +37,18 @@ export async function serveHealth(port: number, status: () => Promise<HealthStat
     if (request.method !== 'GET') return reply(405, { error: 'only GET' });
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/health') return reply(200, { ok: true });
-    if (path !== '/ready' && path !== '/status')
-      return reply(404, { error: 'try /health, /ready or /status' });
+    if (path === '/metrics') {
+      if (!metrics) return reply(404, { error: `this service exports no metrics; ${paths}` });
+      metrics.text().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': metrics.contentType });
+          response.end(text);
+        },
+        (error: unknown) => reply(500, { error: errorMessage(error) }),
+      );
+      return;
+    }
+    if (path !== '/ready' && path !== '/status') return reply(404, { error: paths });
     status().then(
       (current) => {
         if (path === '/status') return reply(200, current);
@@ -48,12 +74,30 @@ export async function serveHealth(port: number, status: () => Promise<HealthStat
     server.listen(port, '127.0.0.1', () => resolve());
   });
   server.unref();
+  registerForScraping(server, metrics?.identity);
   return server;
+}
+
+/**
+ * Where the environment names a folder of Prometheus file-based discovery (the local stack's
+ * `stack env` does: CDC_METRICS_TARGETS_DIR), every service with metrics registers its port
+ * there while it serves, so the stack's Prometheus finds it without configuration. A folder that
+ * cannot be written costs the scrape, never the service.
+ */
+function registerForScraping(server: Server, identity: ServiceIdentity | undefined): void {
+  const dir = scrapeTargetsDir(process.env);
+  const address = server.address();
+  if (!dir || !identity || typeof address !== 'object' || !address) return;
+  const registered = registerScrapeTarget(dir, identity, address.port).catch(() => () => Promise.resolve());
+  scrapeRegistrations.set(server, registered);
 }
 
 /** Closes a health server at once, open keep-alive connections included. */
 export async function closeHealthServer(server: Server | undefined): Promise<void> {
   if (!server) return;
+  const registration = scrapeRegistrations.get(server);
+  scrapeRegistrations.delete(server);
+  if (registration) await (await registration)().catch(() => undefined);
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }

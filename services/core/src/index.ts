@@ -35,7 +35,12 @@ export {
 } from './avro-types.ts';
 export type { AvroField, AvroRecord, AvroSchema } from './avro-schema.ts';
 export type { ChangeEnvelope } from './change-envelope.ts';
-export { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
+export {
+  closeHealthServer,
+  serveHealth,
+  type HealthStatus,
+  type MetricsExposition,
+} from './health-server.ts';
 export {
   serveService,
   type ServeOptions,
@@ -100,7 +105,7 @@ export {
   type SinkRuntimeOptions,
 } from './sink/sink-runtime.ts';
 export { SINK_TRACER } from './sink/sink-records.ts';
-export type { BreakerState } from './sink/sink-metrics.ts';
+export { breakerSeries, rateLimitClock, type BreakerState, type PartitionLag } from './sink/sink-metrics.ts';
 export {
   FailureTally,
   NeedsOperatorError,
@@ -203,7 +208,9 @@ export {
   dropSlotCommand,
   formatBytes,
   inactiveSlots,
+  slotPositions,
   type InactiveSlot,
+  type SlotPositions,
   type SlotQueryClient,
 } from './replication-slots.ts';
 export { retryAfterOf } from './waiting.ts';
@@ -217,3 +224,20 @@ export {
   type SecretSetting,
 } from './secret-setting.ts';
 export { markdownCells } from './markdown.ts';
+export {
+  METRICS,
+  METRIC_STAGES,
+  SERVICE_LABELS,
+  exportedSeriesNames,
+  seriesNames,
+  type MetricId,
+  type MetricSpec,
+  type MetricStage,
+} from './metrics/catalog.ts';
+export { ServiceMetrics, type ServiceIdentity } from './metrics/service-metrics.ts';
+export { mirrorFailures, mirrorReadiness } from './metrics/mirrors.ts';
+export { WaitClock, type WaitRecorder } from './metrics/wait-clock.ts';
+export { registerScrapeTarget, scrapeTargetsDir, SCRAPE_TARGET_LABEL } from './metrics/scrape-targets.ts';
+export { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/start-telemetry.ts';
+export { DEFAULT_SAMPLER, defaultServiceName } from './telemetry/telemetry-env.ts';
+export { METRICS_FILE, metricReferenceText } from './metrics/metric-reference.ts';

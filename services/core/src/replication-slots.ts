@@ -67,6 +67,31 @@ export async function inactiveSlots(
   });
 }
 
+/** How far one slot is behind the server's WAL. */
+export interface SlotPositions {
+  /** pg_current_wal_lsn() - confirmed_flush_lsn: WAL its consumer has not confirmed; undefined while it has no confirmed position. */
+  readonly lagBytes: number | undefined;
+  /** pg_current_wal_lsn() - restart_lsn: WAL the server keeps for it; undefined when it reserves none. */
+  readonly retainedBytes: number | undefined;
+}
+
+/** The positions of `slot`, in one query; undefined when there is no such slot. */
+export async function slotPositions(
+  client: SlotQueryClient,
+  slot: string,
+): Promise<SlotPositions | undefined> {
+  const { rows } = await client.query(
+    `select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text as lag,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::text as retained
+       from pg_replication_slots where slot_name = $1`,
+    [slot],
+  );
+  const row = rows[0] as { lag: string | null; retained: string | null } | undefined;
+  if (!row) return undefined;
+  const bytes = (text: string | null) => (text === null ? undefined : Number(text));
+  return { lagBytes: bytes(row.lag), retainedBytes: bytes(row.retained) };
+}
+
 /** One line for people: which slot, where, and how much WAL it holds back. */
 export function describeInactiveSlot(slot: InactiveSlot): string {
   const where =

@@ -1,4 +1,6 @@
 import { closeHealthServer, serveHealth, type HealthStatus } from './health-server.ts';
+import { mirrorReadiness } from './metrics/mirrors.ts';
+import type { ServiceMetrics } from './metrics/service-metrics.ts';
 
 /** What a long-running service (a processor, a sink) offers the code that runs it. */
 export interface ServiceRuntime {
@@ -17,6 +19,11 @@ export interface ServeOptions {
   readonly onHealthServer?: (port: number) => void;
   /** Stops the service when aborted, also while it is still starting. */
   readonly signal?: AbortSignal;
+  /**
+   * The service's metrics: served on /metrics, and their cdc_ready follows /ready. The services
+   * make their own (runSink, runProcessor), so their options leave this out.
+   */
+  readonly metrics?: ServiceMetrics;
 }
 
 export interface ServedService {
@@ -28,7 +35,7 @@ export interface ServedService {
 }
 
 /**
- * Runs a service with its health server (/health, /ready, /status from `status`): the server
+ * Runs a service with its health server (/health, /ready, /status from `status`, /metrics): the server
  * listens first, so that a service still waiting to start already says why it is not ready; an
  * aborted `signal` stops it at any time; `close` (and the server) go once the service has
  * stopped, also when it failed to start. Resolves once the service serves.
@@ -39,10 +46,12 @@ export async function serveService(
   options: ServeOptions,
   close: () => Promise<void> | void = () => undefined,
 ): Promise<ServedService> {
+  const { metrics } = options;
+  if (metrics) mirrorReadiness(metrics, () => status().notReady);
   const health =
     options.healthPort === undefined
       ? undefined
-      : await serveHealth(options.healthPort, async () => status());
+      : await serveHealth(options.healthPort, async () => status(), metrics);
   const address = health?.address();
   const healthPort = typeof address === 'object' && address ? address.port : undefined;
   if (healthPort !== undefined) options.onHealthServer?.(healthPort);

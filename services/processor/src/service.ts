@@ -3,6 +3,7 @@ import {
   CdcError,
   RegistryCodec,
   SHARED_SETTINGS,
+  ServiceMetrics,
   describeEndpoint,
   networkProblem,
   serveService,
@@ -45,7 +46,7 @@ export interface ProcessorConnections {
 }
 
 /** healthPort, onHealthServer and signal (stops it also while it still waits for its input): ServeOptions. */
-export interface RunProcessorOptions extends ServeOptions {
+export interface RunProcessorOptions extends Omit<ServeOptions, 'metrics'> {
   readonly onEvent?: (event: ProcessorEvent) => void;
   /** Consumer group; default the processor's name. Tests and benchmarks set their own. */
   readonly groupId?: string;
@@ -70,6 +71,8 @@ export interface ProcessorStatus {
 
 export interface ProcessorHandle {
   readonly runtime: ProcessorRuntime;
+  /** Its metrics (stage processor, kind validator or transformer), served on /metrics of its health server. */
+  readonly metrics: ServiceMetrics;
   readonly healthPort: number | undefined;
   status(): ProcessorStatus;
   stop(): Promise<void>;
@@ -130,8 +133,14 @@ export async function runProcessor(
         throw redis ? redis.explain(error) : error;
       }),
   };
+  const metrics = new ServiceMetrics({
+    stage: 'processor',
+    kind: spec.kind === 'validate' ? 'validator' : 'transformer',
+    service: spec.name,
+  });
   const runtime = new ProcessorRuntime({
     name: spec.name,
+    metrics,
     input: spec.input,
     output: spec.output,
     delivery: spec.delivery,
@@ -153,6 +162,8 @@ export async function runProcessor(
     counters: { ...runtime.counters },
     lastError: runtime.status.lastError,
   });
-  const served = await serveService(runtime, status, options, () => redis?.client.disconnect());
-  return { runtime, status, ...served };
+  const served = await serveService(runtime, status, { ...options, metrics }, () =>
+    redis?.client.disconnect(),
+  );
+  return { runtime, metrics, status, ...served };
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   CdcError,
   SHARED_SETTINGS,
+  ServiceMetrics,
   SinkRuntime,
+  rateLimitClock,
   redactSecrets,
   redactUrl,
   serveService,
@@ -12,6 +14,7 @@ import {
   type Sink,
   type SinkMetrics,
   type SinkRuntimeEvent,
+  type WaitRecorder,
   type Waiting,
 } from '@cdc/core';
 import { ALL_SINK_KINDS, SINK_KINDS } from './kinds.ts';
@@ -61,9 +64,15 @@ export interface SinkConnections {
 /**
  * The sink a config describes; a kind's address left out comes from its connection section.
  * `path` is where the pipeline file declares it (`sinks[0]`), so that messages name the setting
- * its address comes from.
+ * its address comes from; `rateLimitWaits` is told how long its requests wait for the target's
+ * request budget (HTTP kinds).
  */
-export function createSink(config: SinkConfig, connections: SinkConnections, path?: string): Sink {
+export function createSink(
+  config: SinkConfig,
+  connections: SinkConnections,
+  path?: string,
+  rateLimitWaits?: WaitRecorder,
+): Sink {
   const kind = sinkKind(config.kind);
   const own = (config as { url?: string }).url;
   const where = path ?? `sink ${config.name}`;
@@ -72,6 +81,7 @@ export function createSink(config: SinkConfig, connections: SinkConnections, pat
     url: own ?? (section ? connections.targets[section] : undefined),
     urlSetting: own !== undefined || !section ? `${where}.url` : SHARED_SETTINGS[section],
     path: where,
+    ...(rateLimitWaits ? { rateLimitWaits } : {}),
   });
 }
 
@@ -82,7 +92,7 @@ export function redactSinkConfig(config: SinkConfig): Record<string, unknown> {
 }
 
 /** healthPort, onHealthServer and signal (stops it also while it still waits to start): ServeOptions. */
-export interface RunSinkOptions extends ServeOptions {
+export interface RunSinkOptions extends Omit<ServeOptions, 'metrics'> {
   readonly groupId?: string;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
   /** Where the pipeline file declares the sink (`sinks[0]`), for messages. */
@@ -105,6 +115,8 @@ export interface SinkStatus {
 
 export interface SinkHandle {
   readonly runtime: SinkRuntime;
+  /** Its metrics (stage sink, its kind and name), served on /metrics of its health server. */
+  readonly metrics: ServiceMetrics;
   readonly healthPort: number | undefined;
   status(): SinkStatus;
   stop(): Promise<void>;
@@ -120,8 +132,10 @@ export async function runSink(
   connections: SinkConnections,
   options: RunSinkOptions = {},
 ): Promise<SinkHandle> {
+  const metrics = new ServiceMetrics({ stage: 'sink', kind: config.kind, service: config.name });
   const runtime = new SinkRuntime({
-    sink: createSink(config, connections, options.path),
+    sink: createSink(config, connections, options.path, rateLimitClock(metrics)),
+    metrics,
     topics: config.topics,
     brokers: connections.brokers,
     registryUrl: connections.registryUrl,
@@ -147,6 +161,6 @@ export async function runSink(
       metrics,
     };
   };
-  const served = await serveService(runtime, status, options);
-  return { runtime, status, ...served };
+  const served = await serveService(runtime, status, { ...options, metrics });
+  return { runtime, metrics, status, ...served };
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Sink } from '@cdc/core';
+import type { Sink, WaitRecorder } from '@cdc/core';
 import type { SharedSettingsOf } from './shared-settings.ts';
 
 /**
@@ -52,6 +52,11 @@ export interface SinkContext {
   readonly urlSetting: string;
   /** Where the pipeline file declares the entry (`sinks[0]`), for messages. */
   readonly path: string;
+  /**
+   * Told how long the sink's requests wait for the target's request budget (Retry-After pauses
+   * included): the sink's cdc_sink_rate_limit_wait_seconds_total. HTTP kinds hand it to ../http.
+   */
+  readonly rateLimitWaits?: WaitRecorder;
 }
 
 export interface SinkNamespace {

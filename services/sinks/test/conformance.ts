@@ -169,6 +169,35 @@ export function sinkConformance(
       }
     });
 
+    // `cdc trace` asks the target which version it holds for a row (Sink.versionOf).
+    if (supports.versionGuard === 'target')
+      it("tells the version it holds for a row: a write's, a delete's, none for a row never written", async () => {
+        const { sink, close } = await target.make();
+        try {
+          const insert = event('c', 1, { name: 'Ada' });
+          const update = event('u', 1, { name: 'Ada L.' });
+          const bob = event('c', 2, { name: 'Bob' });
+          const remove = event('d', 2);
+          await sink.write([insert, update, bob, remove]);
+          expect(typeof sink.versionOf).toBe('function');
+          expect(await sink.versionOf?.(insert)).toEqual(update.version);
+          expect(await sink.versionOf?.(remove)).toEqual(remove.version);
+          expect(await sink.versionOf?.(event('c', 99))).toBeNull();
+        } finally {
+          await close();
+        }
+      });
+    else
+      it('cannot tell the version its receiver holds for a row', async () => {
+        const { sink, close } = await target.make();
+        try {
+          await sink.write([event('c', 1, { name: 'Ada' })]);
+          expect(await sink.versionOf?.(event('c', 1))).toBeUndefined();
+        } finally {
+          await close();
+        }
+      });
+
     if (supports.deleteMarkers)
       it('lets delete markers expire after the retention', async () => {
         const { sink, read, exists, close } = await target.make({ deleteRetentionMs: 1000 });

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import {
   FailureTally,
+  ServiceMetrics,
   closeHealthServer,
   isTransient,
+  mirrorReadiness,
   reasonOf,
   serveHealth,
   type ErrorCode,
@@ -12,10 +14,17 @@ import { connectToSource, waitForSlotRelease } from './database.ts';
 import { sourceEndpoints, sourceFailure } from './failures.ts';
 import { preflight, type PreflightReport } from './preflight.ts';
 import { ReconnectLoop, type ReconnectEvent } from './reconnect-loop.ts';
+import { SlotWatch } from './slot-watch.ts';
+import { SourceMetrics } from './source-metrics.ts';
 import { notReadyReason, reconnectStatus, type SourcePhase, type SourceStatus } from './source-status.ts';
 import { prepareSnapshot, type PrepareResult } from './snapshot/snapshotter.ts';
 import { ChangeStream } from './stream/change-stream.ts';
-import { addCounters, newCounters, type ChangeStreamMetrics } from './stream/stream-progress.ts';
+import {
+  addCounters,
+  newCounters,
+  processingLag,
+  type ChangeStreamMetrics,
+} from './stream/stream-progress.ts';
 
 export type { ReconnectStatus, SourcePhase, SourceStatus } from './source-status.ts';
 
@@ -59,6 +68,8 @@ export interface SourceHandle {
   status(): Promise<SourceStatus>;
   /** The health server's port, when there is one. */
   readonly healthPort: number | undefined;
+  /** Its metrics (stage source, kind postgres), served on /metrics of its health server. */
+  readonly metrics: ServiceMetrics;
 }
 
 /**
@@ -81,6 +92,19 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
   let streamed = false; // from the slot, at least once
   let lastError: string | undefined;
   let stopReason: string | undefined;
+  const counters = () => addCounters(earlier, stream?.counters ?? newCounters());
+  const slotWatch = new SlotWatch(config.database.url, config.slot);
+  const observer = new SourceMetrics(
+    new ServiceMetrics({ stage: 'source', kind: 'postgres', service: config.name }),
+    {
+      slot: config.slot,
+      heartbeats: config.heartbeat.interval_ms > 0,
+      readSlot: () => slotWatch.positions(),
+      processingLagMs: () => processingLag(Date.now(), counters().lastAcknowledgedCommitTimeMs),
+      failures: () => failures.counts(),
+    },
+  );
+  const { metrics } = observer;
 
   const attempt = async (signal: AbortSignal): Promise<ChangeStream | undefined> => {
     const report = await check(config);
@@ -94,7 +118,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     // the state topic through a consumer group: seconds, and Kafka may be what we wait for).
     if (!(streamed && slotExists)) {
       if (phase === 'preflight') phase = 'snapshot';
-      const prepared = await prepareSnapshot(config);
+      const prepared = await prepareSnapshot(config, { observer });
       if (!snapshot || prepared.snapshot === 'taken') emit({ kind: 'snapshot', result: prepared });
       snapshot = prepared;
       if (config.snapshot.mode === 'initial_only') return undefined;
@@ -102,6 +126,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     signal.throwIfAborted();
     const next = new ChangeStream({
       config,
+      observer,
       onHeartbeatError: (error, failuresInARow) => {
         // The server being away is the stream's to report (it fails too); say the rest once.
         if (failuresInARow === 1 && !isTransient(sourceFailure(error, endpoints)))
@@ -130,12 +155,14 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
         phase = 'reconnecting';
         lastError = event.outage.reason;
         failures.add(event.error);
+        observer.retried();
         emit({ kind: 'interrupted', reason: event.outage.reason, code: event.outage.code });
         return;
       case 'retrying':
         phase = 'reconnecting';
         lastError = event.outage.reason;
         failures.add(event.error);
+        observer.retried();
         emit({
           kind: 'retrying',
           reason: event.outage.reason,
@@ -147,6 +174,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
       case 'connected':
         phase = 'streaming';
         streamed = true;
+        observer.streaming();
         if (!event.after) return emit({ kind: 'streaming' });
         reconnects += 1;
         emit({
@@ -162,24 +190,31 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
     onEvent: onLoopEvent,
   });
 
+  const notReady = () => {
+    const outage = phase === 'reconnecting' ? loop.outage : undefined;
+    return notReadyReason(phase, { outage, stopReason, lastError });
+  };
+  mirrorReadiness(metrics, notReady);
+
   const status = async (): Promise<SourceStatus> => {
-    let metrics: ChangeStreamMetrics | undefined;
-    if (phase === 'streaming' && stream) metrics = await stream.metrics().catch(() => undefined);
+    let lags: ChangeStreamMetrics | undefined;
+    if (phase === 'streaming' && stream) lags = await stream.metrics().catch(() => undefined);
     const outage = phase === 'reconnecting' ? loop.outage : undefined;
     return {
       phase,
-      notReady: notReadyReason(phase, { outage, stopReason, lastError }),
+      notReady: notReady(),
       reconnect: reconnectStatus(outage),
       reconnects,
       failuresByCode: failures.counts(),
       snapshot,
-      counters: addCounters(earlier, stream?.counters ?? newCounters()),
-      metrics,
+      counters: counters(),
+      metrics: lags,
       lastError,
     };
   };
 
-  const health = options.healthPort === undefined ? undefined : await serveHealth(options.healthPort, status);
+  const health =
+    options.healthPort === undefined ? undefined : await serveHealth(options.healthPort, status, metrics);
   const healthPort = health ? (health.address() as AddressInfo).port : undefined;
   if (healthPort !== undefined) emit({ kind: 'health', url: `http://127.0.0.1:${healthPort}` });
 
@@ -195,12 +230,14 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
       stopReason = reason;
       emit({ kind: 'stopped', reason });
       await closeHealthServer(health);
+      await slotWatch.close();
     },
     async (error: unknown) => {
       phase = 'failed';
       lastError = reasonOf(error);
       failures.add(error);
       await closeHealthServer(health);
+      await slotWatch.close();
       throw error;
     },
   );
@@ -208,6 +245,7 @@ export async function runSource(config: SourceConfig, options: RunSourceOptions 
 
   return {
     healthPort,
+    metrics,
     done,
     status,
     async stop() {

@@ -15,3 +15,10 @@ export {
   type Row,
 } from './change-events.ts';
 export { SteadyWriter, historyOf, type History } from './steady-writes.ts';
+export {
+  parsePrometheusText,
+  sampleValue,
+  samplesOf,
+  scrapeMetrics,
+  type PrometheusSample,
+} from './prometheus-text.ts';

@@ -2,6 +2,7 @@ import CircuitBreaker from 'opossum';
 import pThrottle from 'p-throttle';
 import { CdcError, errorMessage } from '../errors.ts';
 import { isTransient, needsOperator, reasonOf } from '../failure.ts';
+import type { WaitRecorder } from '../metrics/wait-clock.ts';
 import { retrying, type Backoff, type WaitContext } from '../waiting.ts';
 import type { BreakerState } from './sink-metrics.ts';
 import type { Sink, SinkEvent, WriteOutcome } from './sink.ts';
@@ -10,6 +11,8 @@ export interface BatchWriterOptions {
   readonly sink: Sink;
   /** At most this many `write` calls per second; default unlimited. */
   readonly writesPerSecond?: number;
+  /** Told how long writes wait for `writesPerSecond` (cdc_sink_rate_limit_wait_seconds_total). */
+  readonly rateLimitWaits?: WaitRecorder;
   /** The breaker opens after this many consecutive failed writes and tries again after `resetMs`. */
   readonly breaker?: { readonly failures?: number; readonly resetMs?: number };
   readonly backoff: Backoff;
@@ -39,7 +42,7 @@ export class BatchWriter {
     this.#options = options;
     const write = (events: readonly SinkEvent[]) => options.sink.write(events);
     const limited = options.writesPerSecond
-      ? pThrottle({ limit: options.writesPerSecond, interval: 1000 })(write)
+      ? throttled(write, options.writesPerSecond, options.rateLimitWaits)
       : write;
     this.#breaker = new CircuitBreaker(limited, {
       timeout: false, // a slow target is not a failed one: the sink's own client timeouts decide
@@ -111,4 +114,31 @@ export class BatchWriter {
     }
     return outcomes;
   }
+}
+
+/** `write` at most `perSecond` times a second (p-throttle), the time a call waits for its turn told to `waits`. */
+function throttled(
+  write: (events: readonly SinkEvent[]) => Promise<WriteOutcome[]>,
+  perSecond: number,
+  waits: WaitRecorder | undefined,
+): (events: readonly SinkEvent[]) => Promise<WriteOutcome[]> {
+  const turn = pThrottle({ limit: perSecond, interval: 1000 })((
+    events: readonly SinkEvent[],
+    waited: () => void,
+  ) => {
+    waited();
+    return write(events);
+  });
+  if (!waits) return (events) => turn(events, () => undefined);
+  return (events) => {
+    const end = waits.begin();
+    let ended = false;
+    const waited = () => {
+      if (ended) return;
+      ended = true;
+      end();
+    };
+    // Ended at its turn; `finally` only for a call that never gets one (a throttle that is aborted).
+    return turn(events, waited).finally(waited);
+  };
 }

@@ -1,6 +1,6 @@
 import type { Admin, Message } from 'kafkajs';
 import { deadLetterHeaders, dlqTopic, type DeadLetterOrigin, type DeadLetterReason } from '../dead-letter.ts';
-import type { SinkConflict, SinkEvent } from './sink.ts';
+import type { SinkConflict, SinkEvent, WriteOutcome } from './sink.ts';
 
 /** Conflicts of `<topic>` go to `<topic>.conflicts` (docs/contracts.md, Conflicts). */
 export const CONFLICT_TOPIC_SUFFIX = '.conflicts';
@@ -69,4 +69,42 @@ export async function ensureSideTopics(admin: Admin, topics: readonly string[]):
       .map((name) => ({ topic: name, numPartitions: topic.partitions.length })),
   );
   if (create.length > 0) await admin.createTopics({ topics: create, waitForLeaders: true });
+}
+
+/** What a written batch leaves beside its target, by topic. */
+export interface SideRecords {
+  readonly topicMessages: { topic: string; messages: Message[] }[];
+  readonly deadLetters: number;
+}
+
+/**
+ * The dead letters (the unreadable records', then those of events the target refused) and the
+ * conflict records of a written batch of `topic`: the outcomes are in the order of `records`.
+ */
+export function sideRecordsOf(
+  sink: string,
+  topic: string,
+  records: readonly (ReadRecord & { readonly event: SinkEvent })[],
+  outcomes: readonly WriteOutcome[],
+  unreadable: readonly Message[],
+): SideRecords {
+  const deadLetters = [...unreadable];
+  const conflicts: Message[] = [];
+  outcomes.forEach((outcome, i) => {
+    const record = records[i]!;
+    if (outcome.kind === 'failed') {
+      deadLetters.push(
+        deadLetterMessage(sink, record.event, record, { rule: 'sink', field: null, message: outcome.reason }),
+      );
+    }
+    if ('conflict' in outcome && outcome.conflict)
+      conflicts.push(conflictMessage(sink, record.event, record, outcome.conflict));
+  });
+  return {
+    topicMessages: [
+      ...(deadLetters.length > 0 ? [{ topic: dlqTopic(topic), messages: deadLetters }] : []),
+      ...(conflicts.length > 0 ? [{ topic: `${topic}${CONFLICT_TOPIC_SUFFIX}`, messages: conflicts }] : []),
+    ],
+    deadLetters: deadLetters.length,
+  };
 }

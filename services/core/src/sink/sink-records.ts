@@ -13,7 +13,7 @@ import {
 } from '../tracing.ts';
 import { deadLetterMessage, type ReadRecord } from './side-records.ts';
 import { toSinkEvent } from './sink-event.ts';
-import type { SinkEvent, SinkRow } from './sink.ts';
+import { versionText, type SinkEvent, type SinkRow, type WriteOutcome } from './sink.ts';
 
 export const SINK_TRACER = '@cdc/sink';
 
@@ -29,6 +29,19 @@ export interface DecodedBatch {
   readonly deadLetters: Message[];
   /** Tombstones, skipped: the delete before them did the work. */
   readonly tombstones: number;
+}
+
+/** The record's span says its outcome (only when it records: versionText costs per event). */
+export function markOutcome(record: SinkRecord, outcome: WriteOutcome): void {
+  const { span } = record.span;
+  if (!span.isRecording()) return;
+  span.setAttributes({
+    'cdc.outcome': outcome.kind,
+    'cdc.version': versionText(record.event.version),
+    ...('conflict' in outcome && outcome.conflict
+      ? { 'cdc.conflict.resolution': outcome.conflict.resolution }
+      : {}),
+  });
 }
 
 /** The registry ids of the keys and values in the registry's wire format (others are poison, found later). */
@@ -81,6 +94,7 @@ export function decodeBatch(sink: string, codec: RegistryCodec, batch: Batch): D
       records.push({ key: read.key, value: read.value, headers: read.headers, event: decoded.event, span });
     } else {
       deadLetters.push(deadLetterMessage(sink, { topic, partition, offset }, read, decoded.reason));
+      span.span.setAttribute('cdc.outcome', 'dead_lettered');
       endRecordSpans([span], new Error(decoded.reason.message));
     }
   }

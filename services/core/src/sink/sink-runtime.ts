@@ -9,21 +9,25 @@ import { withHeartbeats } from '../kafka/heartbeat.ts';
 import { kafkaFailure } from '../kafka/kafka-failure.ts';
 import { DEFAULT_FETCH_BYTES_PER_PARTITION } from '../kafka/kafka-request-size.ts';
 import { LazyProducer } from '../kafka/lazy-producer.ts';
+import { mirrorFailures } from '../metrics/mirrors.ts';
+import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { settleWithin, SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import { Readiness, type WaitEvent } from '../readiness.ts';
 import { RegistryCodec } from '../registry-codec.ts';
 import { endRecordSpans } from '../tracing.ts';
 import { DEFAULT_BACKOFF, establishAll, retrying, type Backoff, type WaitContext } from '../waiting.ts';
 import { BatchWriter } from './batch-writer.ts';
+import { CONFLICT_TOPIC_SUFFIX, ensureSideTopics, sideRecordsOf } from './side-records.ts';
 import {
-  CONFLICT_TOPIC_SUFFIX,
-  conflictMessage,
-  deadLetterMessage,
-  ensureSideTopics,
-} from './side-records.ts';
-import { SinkTally, type BreakerState, type SinkCounters, type SinkMetrics } from './sink-metrics.ts';
+  SinkTally,
+  mirrorBreaker,
+  rateLimitClock,
+  type BreakerState,
+  type SinkCounters,
+  type SinkMetrics,
+} from './sink-metrics.ts';
 import { PartitionLanes } from './partition-lanes.ts';
-import { decodeBatch, schemaIds, type DecodedBatch } from './sink-records.ts';
+import { decodeBatch, markOutcome, schemaIds, type DecodedBatch } from './sink-records.ts';
 import type { Sink } from './sink.ts';
 
 export interface SinkRuntimeOptions {
@@ -48,6 +52,11 @@ export interface SinkRuntimeOptions {
   readonly partitionsConcurrently?: number;
   /** Upper bound of bytes fetched per partition and batch (kafkajs maxBytesPerPartition); default 1 MiB. */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Where its metrics go (the catalog's sink metrics); default a registry of its own labelled with
+   * the sink's name and kind `unknown`. runSink makes it, to give the sink's target the same.
+   */
+  readonly metrics?: ServiceMetrics;
   readonly onEvent?: (event: SinkRuntimeEvent) => void;
 }
 
@@ -77,8 +86,10 @@ export { CONFLICT_TOPIC_SUFFIX };
 export class SinkRuntime {
   readonly groupId: string;
   readonly readiness = new Readiness();
+  /** Its metrics, for /metrics and OTLP: filled as it goes, gauges read before each scrape. */
+  readonly serviceMetrics: ServiceMetrics;
   readonly #options: SinkRuntimeOptions;
-  readonly #tally = new SinkTally();
+  readonly #tally: SinkTally;
   readonly #codec: RegistryCodec;
   readonly #kafkaName: string;
   readonly #admin: Admin;
@@ -103,6 +114,11 @@ export class SinkRuntime {
   constructor(options: SinkRuntimeOptions) {
     this.#options = options;
     this.groupId = options.groupId ?? sinkGroupId(options.sink.name);
+    this.serviceMetrics =
+      options.metrics ?? new ServiceMetrics({ stage: 'sink', kind: 'unknown', service: options.sink.name });
+    this.#tally = new SinkTally(this.serviceMetrics);
+    mirrorFailures(this.serviceMetrics, () => this.readiness.snapshot().failuresByCode);
+    mirrorBreaker(this.serviceMetrics, () => this.#breakerState);
     this.#codec = new RegistryCodec(options.registryUrl, options.settings?.registry);
     this.#kafkaName = describeKafka(options.brokers, options.settings?.kafka);
     const kafka = serviceKafka(options.brokers, sinkClientId(options.sink.name));
@@ -119,7 +135,7 @@ export class SinkRuntime {
       backoff: DEFAULT_BACKOFF,
       onEvent: (event) => {
         if (event.kind === 'waiting') {
-          this.#tally.counters.retries += 1;
+          this.#tally.retried();
           this.#lastError = event.reason;
         }
         options.onEvent?.(event);
@@ -127,7 +143,9 @@ export class SinkRuntime {
     };
     this.#writer = new BatchWriter({
       sink: options.sink,
-      ...(options.writesPerSecond ? { writesPerSecond: options.writesPerSecond } : {}),
+      ...(options.writesPerSecond
+        ? { writesPerSecond: options.writesPerSecond, rateLimitWaits: rateLimitClock(this.serviceMetrics) }
+        : {}),
       ...(options.breaker ? { breaker: options.breaker } : {}),
       backoff: this.#targetBackoff,
       wait: this.#wait,
@@ -334,10 +352,10 @@ export class SinkRuntime {
 
   async #write(payload: EachBatchPayload, decoded: LaneBatch): Promise<void> {
     const { batch } = payload;
-    const name = this.#options.sink.name;
     const { records, deadLetters, tombstones } = decoded;
     const spans = records.map((record) => record.span);
     this.#tally.writing(batch.topic, batch.partition, batch.messages.length);
+    const startedMs = performance.now();
     const outcomes = await this.#writer
       .write(
         records.map((record) => record.event),
@@ -348,30 +366,18 @@ export class SinkRuntime {
         throw error;
       });
 
-    const conflicts: Message[] = [];
+    if (records.length > 0) this.#tally.wrote(records.length, (performance.now() - startedMs) / 1000);
     const writtenAtMs = Date.now();
     outcomes.forEach((outcome, i) => {
-      // A SinkRecord is the record as read, with its event and span beside.
       const record = records[i]!;
-      const event = record.event;
-      this.#tally.count(outcome, event, writtenAtMs);
-      if (outcome.kind === 'failed') {
-        deadLetters.push(
-          deadLetterMessage(name, event, record, { rule: 'sink', field: null, message: outcome.reason }),
-        );
-      }
-      if ('conflict' in outcome && outcome.conflict)
-        conflicts.push(conflictMessage(name, event, record, outcome.conflict));
+      this.#tally.count(outcome, record.event, writtenAtMs);
+      markOutcome(record, outcome);
     });
-    const topicMessages = [
-      ...(deadLetters.length > 0 ? [{ topic: dlqTopic(batch.topic), messages: deadLetters }] : []),
-      ...(conflicts.length > 0
-        ? [{ topic: `${batch.topic}${CONFLICT_TOPIC_SUFFIX}`, messages: conflicts }]
-        : []),
-    ];
+    const side = sideRecordsOf(this.#options.sink.name, batch.topic, records, outcomes, deadLetters);
     const next = (BigInt(decoded.lastOffset) + 1n).toString();
     try {
-      if (topicMessages.length > 0) await this.#send(topicMessages);
+      if (side.topicMessages.length > 0) await this.#send(side.topicMessages);
+      this.#tally.deadLettered(dlqTopic(batch.topic), side.deadLetters);
       await payload.commitOffsetsIfNecessary({
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
       });

@@ -128,4 +128,11 @@ export interface Sink {
    */
   write(events: readonly SinkEvent[]): Promise<WriteOutcome[]>;
   close(): Promise<void>;
+  /**
+   * The version the target holds for one row (its record's, or its delete marker's), for
+   * `cdc trace`: null when the target holds nothing for the row, undefined when this target
+   * cannot tell (a receiver that guards versions itself). Only reads, and works without start().
+   * A sink without it cannot tell either.
+   */
+  versionOf?(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null | undefined>;
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_SEND_BUDGET,
   MAX_RECORDS_PER_REQUEST,
   Readiness,
+  ServiceMetrics,
   SupervisedConsumer,
   deadLetterHeaders,
   endRecordSpans,
@@ -35,6 +36,7 @@ import {
 } from '@cdc/core';
 import type { EventHandler, InputEvent } from './handler.ts';
 import { prepareTopics } from './output-topics.ts';
+import { ProcessorMetrics } from './processor-metrics.ts';
 import { AtLeastOnceWriter, ExactlyOnceWriter, type OutputWriter } from './output-writers.ts';
 import { startEventSpan } from './tracing.ts';
 import { unprocessed } from './transaction-recovery.ts';
@@ -59,6 +61,11 @@ export interface ProcessorOptions {
   readonly groupId?: string;
   /** Upper bound of bytes fetched per partition and batch (kafkajs maxBytesPerPartition). */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Where its metrics go (the catalog's processor metrics); default a registry of its own
+   * labelled with the processor's name and kind `unknown`. runProcessor names the kind.
+   */
+  readonly metrics?: ServiceMetrics;
   readonly onEvent?: (event: ProcessorEvent) => void;
 }
 
@@ -98,6 +105,9 @@ export class ProcessorRuntime {
     retries: 0,
   };
   readonly readiness = new Readiness();
+  /** Its metrics, for /metrics and OTLP. */
+  readonly serviceMetrics: ServiceMetrics;
+  readonly #metrics: ProcessorMetrics;
   readonly #options: ProcessorOptions;
   readonly #groupId: string;
   readonly #kafkaName: string;
@@ -117,6 +127,9 @@ export class ProcessorRuntime {
 
   constructor(options: ProcessorOptions) {
     this.#options = options;
+    this.serviceMetrics =
+      options.metrics ?? new ServiceMetrics({ stage: 'processor', kind: 'unknown', service: options.name });
+    this.#metrics = new ProcessorMetrics(this.serviceMetrics, this.readiness);
     this.#groupId = options.groupId ?? processorGroupId(options.name);
     this.#kafkaName = describeKafka(options.brokers, options.kafkaSetting);
     const kafka = serviceKafka(options.brokers, processorClientId(options.name));
@@ -130,7 +143,10 @@ export class ProcessorRuntime {
       signal: this.#abort.signal,
       backoff: DEFAULT_BACKOFF,
       onEvent: (event) => {
-        if (event.kind === 'waiting') this.#lastError = event.reason;
+        if (event.kind === 'waiting') {
+          this.#lastError = event.reason;
+          this.#metrics.retried();
+        }
         options.onEvent?.(event);
       },
     };
@@ -274,6 +290,8 @@ export class ProcessorRuntime {
     const spans = events.map((e) =>
       startEventSpan(this.#options.name, e.topic, e.partition, e.offset, e.headers),
     );
+    const startedMs = performance.now();
+    this.#metrics.handling(batch.topic, batch.partition, events.length, batch.offsetLag());
     try {
       const outcomes = await retrying(() => this.#options.handler.handleBatch(events), {
         ...this.#wait,
@@ -316,6 +334,16 @@ export class ProcessorRuntime {
       this.counters.forwarded += outputs.length;
       this.counters.deadLettered += deadLetters.length;
       this.counters.batches += 1;
+      this.#metrics.handled({
+        topic: batch.topic,
+        partition: batch.partition,
+        records: events.length,
+        forwarded: outputs.length,
+        deadLetters: deadLetters.length,
+        dlqTopic: dlqTopic(this.#options.input),
+        seconds: (performance.now() - startedMs) / 1000,
+        offsetLag: batch.offsetLag(),
+      });
       resolved(this.#wait, 'kafka');
       await payload.heartbeat();
     } catch (error) {

@@ -3,15 +3,18 @@ import {
   NeedsOperatorError,
   needsOperator,
   resolveSecret,
+  type EventVersion,
   type Sink,
   type SinkEvent,
   type SinkRow,
+  type WaitRecorder,
   type WriteOutcome,
 } from '@cdc/core';
 import { budgetOf } from '../http/http-settings.ts';
 import { sendInKeyOrder } from '../http/key-order.ts';
 import { RequestBudget } from '../http/request-budget.ts';
 import { planBatch, type KeyPlan } from './batch-plan.ts';
+import { storedVersion } from './bookkeeping.ts';
 import { CalendarClient } from './calendar-client.ts';
 import type { CalendarSinkConfig } from './config.ts';
 import type { CalendarEvent } from './event-body.ts';
@@ -49,8 +52,11 @@ export class CalendarSink implements Sink {
   readonly #settings: ReplaySettings;
   #client: CalendarClient | undefined;
 
-  /** `url`: the root of the Google APIs (the entry's, or google_calendar.url's); `path`: the entry's place, for messages. */
-  constructor(config: CalendarSinkConfig, url: string, path: string) {
+  /**
+   * `url`: the root of the Google APIs (the entry's, or google_calendar.url's); `path`: the
+   * entry's place, for messages; `rateLimitWaits`: told how long requests wait for the budget.
+   */
+  constructor(config: CalendarSinkConfig, url: string, path: string, rateLimitWaits?: WaitRecorder) {
     this.name = config.name;
     this.#config = config;
     this.#path = path;
@@ -62,7 +68,7 @@ export class CalendarSink implements Sink {
         compileEventMapping(table, template, config.time_zone),
       ]),
     );
-    this.#budget = new RequestBudget(budgetOf(config.requests));
+    this.#budget = new RequestBudget(budgetOf(config.requests), rateLimitWaits);
     this.#settings = {
       sink: config.name,
       conflicts: { policy: config.conflict.policy, timestampField: config.conflict.timestamp_field },
@@ -149,6 +155,19 @@ export class CalendarSink implements Sink {
 
   async close(): Promise<void> {
     this.#abort.abort(new Error(`sink ${this.name} closed`));
+  }
+
+  /**
+   * The version in the row's event (its private cdc_version; a cancelled row's too), read by id
+   * as a write does; null when the calendar has no such event of ours. Starts the client when
+   * the sink is not started: start() only reads (the token, the calendar).
+   */
+  async versionOf(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null> {
+    const table = `${row.table.schema}.${row.table.name}`;
+    if (!this.#mappings.has(table) || Object.keys(row.key).length === 0) return null; // dead letters
+    if (!this.#client) await this.start();
+    const event = await (this.#client as CalendarClient).get(this.eventIdOf(table, row.key));
+    return storedVersion(event?.extendedProperties?.private) ?? null;
   }
 
   /** Writes one event's changes; the outcome of each, by event index. Throws what fails the batch. */

@@ -12,5 +12,10 @@ export const googleCalendarKind = {
   defaultTarget: 'google_calendar',
   verifiable: false,
   create: (entry, context) =>
-    new CalendarSink(entry, context.url ?? PUBLIC_API_URLS.GOOGLE_CALENDAR_URL, context.path),
+    new CalendarSink(
+      entry,
+      context.url ?? PUBLIC_API_URLS.GOOGLE_CALENDAR_URL,
+      context.path,
+      context.rateLimitWaits,
+    ),
 } as const satisfies SinkKind<typeof calendarSinkSchema>;

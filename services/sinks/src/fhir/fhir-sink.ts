@@ -1,11 +1,14 @@
 import {
   CdcError,
+  compareVersions,
   reasonOf,
+  type EventVersion,
   type Sink,
   type SinkEvent,
   type SinkConflict,
   type SinkRow,
   type VerifiableSink,
+  type WaitRecorder,
   type WriteOutcome,
 } from '@cdc/core';
 import { budgetOf } from '../http/http-settings.ts';
@@ -23,6 +26,7 @@ import {
   type ResourceMapping,
 } from './mapping/index.ts';
 import { replayOnServer, type KeyWrite } from './replay.ts';
+import { sourceVersionOf } from './source-version.ts';
 import { writeTransactions } from './transactions.ts';
 import { mappingOfTable, projectRow, scanResources } from './verify.ts';
 
@@ -57,7 +61,8 @@ export class FhirSink implements Sink, VerifiableSink {
   readonly #source: string;
   readonly #conflicts: ConflictSettings;
 
-  constructor(config: FhirSinkConfig, url: string, path: string) {
+  /** `rateLimitWaits`: told how long requests wait for the request budget (metrics). */
+  constructor(config: FhirSinkConfig, url: string, path: string, rateLimitWaits?: WaitRecorder) {
     this.name = config.name;
     this.#config = config;
     this.#source = config.source ?? `urn:cdc:sink:${config.name}`;
@@ -73,6 +78,7 @@ export class FhirSink implements Sink, VerifiableSink {
       // Relative interaction URLs (Patient?identifier=...) resolve under the base, not beside it.
       url: url.endsWith('/') ? url : `${url}/`,
       ...(config.requests ? { budget: budgetOf(config.requests) } : {}),
+      ...(rateLimitWaits ? { rateLimitWaits } : {}),
       timeoutMs: config.timeout_ms,
       concurrency: config.concurrency,
       signal: this.#abort.signal,
@@ -137,6 +143,25 @@ export class FhirSink implements Sink, VerifiableSink {
         outcomes[last] = { kind: 'written', conflict };
     });
     return outcomes.map((outcome) => outcome ?? WRITTEN);
+  }
+
+  /**
+   * The version in the row's resource (extension urn:cdc:fhir:source-version, a delete's mark
+   * too), read by the search a batch reads with; null when the server holds none of ours.
+   */
+  async versionOf(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null> {
+    const mapping = this.#mappings.get(`${row.table.schema}.${row.table.name}`);
+    const identified = mapping?.identifierOf(row.key);
+    if (!mapping || !identified || 'reason' in identified) return null; // never written: dead letters
+    const found = await this.#client.search(mapping.resourceType, mapping.identifierSystem, [
+      identified.value,
+    ]);
+    let newest: EventVersion | null = null;
+    for (const { resource } of found.get(identified.value) ?? []) {
+      const version = sourceVersionOf(resource);
+      if (version && (newest === null || compareVersions(version, newest) > 0)) newest = version;
+    }
+    return newest;
   }
 
   scan(table: {

@@ -13,7 +13,7 @@ export const fhirKind = {
   verifiable: true,
   create: (entry, context) => {
     if (context.url === undefined) throw new Error(`${context.path}: no FHIR server URL`);
-    return new FhirSink(entry, context.url, context.path);
+    return new FhirSink(entry, context.url, context.path, context.rateLimitWaits);
   },
   namespace: fhirNamespace,
 } as const satisfies SinkKind<typeof fhirSinkSchema>;

@@ -1,4 +1,4 @@
-import type { CdcError } from '@cdc/core';
+import type { CdcError, WaitRecorder } from '@cdc/core';
 import { Agent } from 'undici';
 import {
   requestFailure,
@@ -17,6 +17,8 @@ export interface HttpTargetOptions {
   readonly url: string | URL;
   /** The target's documented rate; none: no limit but Retry-After pauses. */
   readonly budget?: RequestBudgetOptions;
+  /** Told how long requests wait for the budget, Retry-After pauses included (the sink's metrics). */
+  readonly rateLimitWaits?: WaitRecorder;
   /** How long one request may take, its body read included. */
   readonly timeoutMs: number;
   /**
@@ -87,7 +89,9 @@ export class HttpTarget {
     this.name = options.name;
     this.url = new URL(options.url);
     this.#place = placeOf(this.url);
-    this.budget = options.budget ? new RequestBudget(options.budget) : RequestBudget.unlimited();
+    this.budget = options.budget
+      ? new RequestBudget(options.budget, options.rateLimitWaits)
+      : RequestBudget.unlimited(options.rateLimitWaits);
     this.#options = options;
     this.#pool = new Agent({
       keepAliveTimeout: KEEP_ALIVE_MS,

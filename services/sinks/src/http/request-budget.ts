@@ -1,3 +1,5 @@
+import type { WaitRecorder } from '@cdc/core';
+
 /** A target's documented request rate: so many per second on average, `burst` at once. */
 export interface RequestBudgetOptions {
   /** Average requests per second; Infinity for no limit (Retry-After pauses still apply). */
@@ -27,8 +29,10 @@ export class RequestBudget {
   #pausedUntil = 0;
   readonly #queue: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
+  readonly #waits: WaitRecorder | undefined;
 
-  constructor(options: RequestBudgetOptions) {
+  /** `waits` is told how long requests wait for their turn (the sink's rate-limit wait metric). */
+  constructor(options: RequestBudgetOptions, waits?: WaitRecorder) {
     if (!(options.requestsPerSecond > 0)) throw new RangeError('requestsPerSecond must be more than 0');
     if (!Number.isInteger(options.burst) || options.burst < 1) {
       throw new RangeError('burst must be a whole number of at least 1');
@@ -36,23 +40,29 @@ export class RequestBudget {
     this.requestsPerSecond = options.requestsPerSecond;
     this.burst = options.burst;
     this.#tokens = options.burst;
+    this.#waits = waits;
   }
 
   /** No limit but Retry-After pauses: the budget of a target that documents none. */
-  static unlimited(): RequestBudget {
-    return new RequestBudget({ requestsPerSecond: Number.POSITIVE_INFINITY, burst: 1 });
+  static unlimited(waits?: WaitRecorder): RequestBudget {
+    return new RequestBudget({ requestsPerSecond: Number.POSITIVE_INFINITY, burst: 1 }, waits);
   }
 
   /** Resolves when a request may go; rejects with the signal's reason if it aborts first. */
   take(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.#queue.length === 0 && this.#tryTake()) return Promise.resolve();
+    const waited = this.#waits?.begin();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
-        resolve,
+        resolve: () => {
+          waited?.();
+          resolve();
+        },
         reject,
         signal,
         onAbort: () => {
+          waited?.();
           const at = this.#queue.indexOf(waiter);
           if (at >= 0) this.#queue.splice(at, 1);
           reject(signal?.reason as Error);

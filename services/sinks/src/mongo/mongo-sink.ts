@@ -155,6 +155,22 @@ export class MongoSink implements Sink, VerifiableSink {
     return this.#config.collection.replaceAll('{table}', table.name).replaceAll('{schema}', table.schema);
   }
 
+  /** The version in the row's document (`_cdc`, a delete marker's too); null without one. */
+  async versionOf(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null> {
+    const id = documentId(row.key, this.#mapping.fieldOf);
+    if ('reason' in id) return null; // such a row is never written: its events are dead letters
+    const name = this.#collectionOf(row.table);
+    try {
+      const doc = await this.#client
+        .db(this.#config.database)
+        .collection<TargetDocument>(name, { useBigInt64: true })
+        .findOne(idIn([id.id.value]));
+      return storedState(doc ?? undefined).version;
+    } catch (error) {
+      throw batchFailure(this.name, `cannot read from ${name}`, error);
+    }
+  }
+
   /**
    * For `cdc sink verify`: the live documents of one table (markers skipped), without `_id` and
    * the bookkeeping; documents keep their key columns, which give the key.

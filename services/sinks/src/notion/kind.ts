@@ -16,5 +16,6 @@ export const notionKind = {
   supports: NOTION_SUPPORTS,
   defaultTarget: 'notion',
   verifiable: false,
-  create: (entry, context) => new NotionSink(entry, context.url ?? PUBLIC_API_URLS.NOTION_URL, context.path),
+  create: (entry, context) =>
+    new NotionSink(entry, context.url ?? PUBLIC_API_URLS.NOTION_URL, context.path, context.rateLimitWaits),
 } as const satisfies SinkKind<typeof notionSinkSchema>;

@@ -4,6 +4,7 @@ import {
   type QueryDataSourceParameters,
   type UpdatePageParameters,
 } from '@notionhq/client';
+import type { WaitRecorder } from '@cdc/core';
 import { HttpTarget } from '../http/http-target.ts';
 import type { RequestBudgetOptions } from '../http/request-budget.ts';
 import { heldPageOf, type HeldPage } from './held-page.ts';
@@ -26,6 +27,8 @@ export interface NotionApiOptions extends FailurePlace {
   readonly url: string;
   readonly token: string;
   readonly budget: RequestBudgetOptions;
+  /** Told how long requests wait for the budget (the sink's metrics). */
+  readonly rateLimitWaits?: WaitRecorder;
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly signal: AbortSignal;
@@ -56,6 +59,7 @@ export class NotionApi {
       name: `Notion (sink ${options.name})`,
       url: `${base}/`,
       budget: options.budget,
+      ...(options.rateLimitWaits ? { rateLimitWaits: options.rateLimitWaits } : {}),
       timeoutMs: options.timeoutMs,
       concurrency: options.concurrency,
       signal: options.signal,

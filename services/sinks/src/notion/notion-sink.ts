@@ -1,9 +1,12 @@
 import {
   CdcError,
+  compareVersions,
   resolveSecret,
+  type EventVersion,
   type Sink,
   type SinkConflict,
   type SinkEvent,
+  type WaitRecorder,
   type WriteOutcome,
 } from '@cdc/core';
 import { budgetOf } from '../http/http-settings.ts';
@@ -17,6 +20,7 @@ import { PageCache } from './page-cache.ts';
 import { PageReader } from './page-reader.ts';
 import { replayOnPage, type PageWrite } from './replay.ts';
 import { richText } from './rich-text.ts';
+import { readSyncState } from './sync-state.ts';
 import { checkDataSources, type TableTarget } from './schema-check.ts';
 import { compileTableMapping, tableLevels, type TableMapping } from './table-mapping.ts';
 
@@ -48,14 +52,19 @@ export class NotionSink implements Sink {
   readonly #levels: ReadonlyMap<string, number>;
   readonly #conflicts: ConflictSettings;
   readonly #abort = new AbortController();
+  readonly #rateLimitWaits: WaitRecorder | undefined;
   readonly #cache = new PageCache();
   #api: NotionApi | undefined;
   #botId = '';
   #targets = new Map<string, TableTarget>();
 
-  /** `url`: Notion's API (the entry's, or notion.url's); `path`: the entry's place, for messages. */
-  constructor(config: NotionSinkConfig, url: string, path: string) {
+  /**
+   * `url`: Notion's API (the entry's, or notion.url's); `path`: the entry's place, for messages;
+   * `rateLimitWaits`: told how long requests wait for the request budget (metrics).
+   */
+  constructor(config: NotionSinkConfig, url: string, path: string, rateLimitWaits?: WaitRecorder) {
     this.#url = url;
+    this.#rateLimitWaits = rateLimitWaits;
     this.name = config.name;
     this.#config = config;
     this.#path = path;
@@ -81,6 +90,7 @@ export class NotionSink implements Sink {
       url: this.#url,
       token,
       budget: budgetOf(this.#config.requests),
+      ...(this.#rateLimitWaits ? { rateLimitWaits: this.#rateLimitWaits } : {}),
       timeoutMs: this.#config.timeout_ms,
       concurrency: this.#config.concurrency,
       signal: this.#abort.signal,
@@ -111,6 +121,27 @@ export class NotionSink implements Sink {
 
   async close(): Promise<void> {
     this.#abort.abort(new Error(`sink ${this.name} closed`));
+  }
+
+  /**
+   * The version in the sync property of the row's page (a trashed row's too), found as a batch
+   * finds it; null when Notion holds no page of ours for the row. Starts the sink when it is not
+   * started: start() only reads (the bot user, the data sources' schemas).
+   */
+  async versionOf(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null> {
+    const mapping = this.#mappings.get(`${row.table.schema}.${row.table.name}`);
+    const key = mapping?.keyOf(row.key);
+    if (!mapping || !key || 'reason' in key) return null; // such rows are dead letters
+    if (!this.#api) await this.start();
+    const target = this.#targets.get(mapping.table);
+    if (!target) return null;
+    const reader = new PageReader(this.#started(), this.#cache, this.#targets);
+    let newest: EventVersion | null = null;
+    for (const page of (await reader.heldByKey(target, [key.value])).get(key.value) ?? []) {
+      const version = readSyncState(page.properties[mapping.syncProperty])?.version;
+      if (version && (newest === null || compareVersions(version, newest) > 0)) newest = version;
+    }
+    return newest;
   }
 
   #started(): NotionApi {

@@ -43,7 +43,10 @@ export function unnamedKeyFieldsReason(
 }
 
 /** Fills a template from the event key; without a template: `<table>:<key values joined by :>`. */
-export function recordKey(template: KeyTemplate | undefined, event: SinkEvent): KeyResult {
+export function recordKey(
+  template: KeyTemplate | undefined,
+  event: Pick<SinkEvent, 'key' | 'table' | 'topic'>,
+): KeyResult {
   if (template) {
     const unnamed = unnamedKeyFields(template, Object.keys(event.key));
     if (unnamed.length > 0) {

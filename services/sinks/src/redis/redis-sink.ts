@@ -2,7 +2,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import {
   CdcError,
   errorMessage,
+  parseVersionText,
   versionText,
+  type EventVersion,
   type Sink,
   type SinkEvent,
   type SinkRow,
@@ -148,6 +150,26 @@ export class RedisSink implements Sink, VerifiableSink {
     } catch {
       this.#redis.disconnect();
     }
+  }
+
+  /** The version in the row's bookkeeping hash (`v`, a delete marker's too); null without one. */
+  async versionOf(row: Pick<SinkEvent, 'topic' | 'key' | 'table'>): Promise<EventVersion | null> {
+    const found = recordKey(this.#template, row);
+    if ('reason' in found) return null; // such a row is never written: its events are dead letters
+    if (this.#redis.status === 'wait') {
+      try {
+        await this.#redis.connect();
+      } catch (error) {
+        throw unavailable(this.#where, error);
+      }
+    }
+    let version: string | null;
+    try {
+      version = await this.#redis.hget(bookkeepingKey(found.key), 'v');
+    } catch (error) {
+      throw unavailable(this.#where, error);
+    }
+    return version === null ? null : parseVersionText(version);
   }
 
   scan(_table: {

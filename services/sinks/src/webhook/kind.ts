@@ -9,5 +9,5 @@ export const webhookKind = {
   entry: webhookSinkSchema,
   supports: WEBHOOK_SUPPORTS,
   verifiable: false,
-  create: (entry, context) => new WebhookSink(entry, context.path),
+  create: (entry, context) => new WebhookSink(entry, context.path, context.rateLimitWaits),
 } as const satisfies SinkKind<typeof webhookSinkSchema>;

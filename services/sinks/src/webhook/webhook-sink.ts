@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { resolveSecret, type Sink, type SinkEvent, type WriteOutcome } from '@cdc/core';
+import { resolveSecret, type Sink, type SinkEvent, type WaitRecorder, type WriteOutcome } from '@cdc/core';
 import { DeliveredIds, deliverBatch } from '../http/delivery.ts';
 import { budgetOf } from '../http/http-settings.ts';
 import { HttpTarget } from '../http/http-target.ts';
@@ -32,7 +32,8 @@ export class WebhookSink implements Sink {
   readonly #delivered = new DeliveredIds(DELIVERED_MEMO);
   #key: KeyObject | undefined;
 
-  constructor(config: WebhookSinkConfig, path: string) {
+  /** `rateLimitWaits`: told how long deliveries wait for the request budget (metrics). */
+  constructor(config: WebhookSinkConfig, path: string, rateLimitWaits?: WaitRecorder) {
     this.name = config.name;
     this.#config = config;
     this.#path = path;
@@ -40,6 +41,7 @@ export class WebhookSink implements Sink {
       name: `webhook ${config.name}`,
       url: config.url,
       ...(config.requests ? { budget: budgetOf(config.requests) } : {}),
+      ...(rateLimitWaits ? { rateLimitWaits } : {}),
       timeoutMs: config.timeout_ms,
       concurrency: config.concurrency,
       signal: this.#abort.signal,

@@ -11,6 +11,7 @@ import { createKafkaWriter, type KafkaWriter, type OutRecord } from '../stream/k
 import { SchemaRegistrar, type RegisteredTable } from '../stream/schema-registrar.ts';
 import { snapshotMarker } from '../debezium/snapshot-marker.ts';
 import { microsNow } from '../micros-now.ts';
+import type { SnapshotObserver } from '../source-metrics.ts';
 import { startChangeSpans, whenSent } from '../tracing/change-span.ts';
 import { createExportedSlot } from './exported-slot.ts';
 import { snapshotState, writeSnapshotState } from './snapshot-state.ts';
@@ -25,6 +26,8 @@ export interface SnapshotOptions {
   readonly version?: string;
   /** Records per Kafka send; defaults to snapshot.chunk_rows. */
   readonly batchSize?: number;
+  /** Told what it reads and sends, per table (the source's metrics). */
+  readonly observer?: SnapshotObserver;
 }
 
 export interface SnapshotResult {
@@ -178,14 +181,19 @@ async function copyTables(
     const sent = spans;
     batch = [];
     spans = [];
+    const startedMs = performance.now();
     await whenSent(sent, writer.send(records));
+    options.observer?.sent(records.length, (performance.now() - startedMs) / 1000);
   };
 
   for (const [tableIndex, { schema, name }] of names.entries()) {
     const table = await reader.table(schema, name);
     const registered = await registrar.register(table.shape);
+    const job = `${schema}.${name}`;
+    if (options.observer) options.observer.tableStarted(job, await reader.estimatedRows(table));
     let firstInTable = true;
     for await (const chunk of reader.rows(table, config.snapshot.chunk_rows)) {
+      options.observer?.rowsRead(job, chunk.length);
       for (const row of chunk) {
         if (held) await emit(held, false);
         held = { table: registered, row, tableIndex, firstInTable, lastInTable: false };
@@ -194,6 +202,7 @@ async function copyTables(
       }
     }
     if (held?.tableIndex === tableIndex) held.lastInTable = true;
+    options.observer?.tableDone(job);
   }
   if (held) await emit(held, true);
   await flush();

@@ -177,6 +177,19 @@ export class SnapshotReader {
     }
   }
 
+  /**
+   * The planner's estimate of the table's rows (pg_class.reltuples, as of the last VACUUM or
+   * ANALYZE), for the snapshot's progress; undefined when it has none (-1: never analysed).
+   */
+  async estimatedRows(table: SnapshotTable): Promise<number | undefined> {
+    const { rows } = await this.#client.query<{ estimate: number | null }>(
+      'select reltuples::float8 as estimate from pg_class where oid = $1::regclass',
+      [table.qualified],
+    );
+    const estimate = rows[0]?.estimate;
+    return estimate === null || estimate === undefined || estimate < 0 ? undefined : estimate;
+  }
+
   /** Every table of the publication (a FOR ALL TABLES one included), as PostgreSQL lists them. */
   async publishedTables(publication: string): Promise<{ schema: string; name: string }[]> {
     const { rows } = await this.#client.query<{ schema: string; name: string }>(

@@ -12,6 +12,7 @@ import {
   type PgoutputMessage,
   type RelationMessage,
 } from '../pgoutput/messages.ts';
+import type { StreamObserver } from '../source-metrics.ts';
 import { endChangeSpans, startChangeSpans, whenSent, type ChangeSpan } from '../tracing/change-span.ts';
 import { Heartbeat, isHeartbeatMessage, type HeartbeatOptions } from './heartbeat.ts';
 import { createKafkaWriter, type KafkaWriter, type OutRecord } from './kafka-writer.ts';
@@ -43,6 +44,8 @@ export interface ChangeStreamOptions {
   readonly version?: string;
   /** Defaults to an idempotent kafkajs producer on config.kafka.brokers. */
   readonly writer?: KafkaWriter;
+  /** Told what it decodes, sends and sees of the heartbeat (the source's metrics). */
+  readonly observer?: StreamObserver;
 }
 
 interface PendingCommit {
@@ -227,8 +230,10 @@ export class ChangeStream {
       case 'relation':
         return this.#register(step.relation);
       case 'change':
+        this.#options.observer?.decoded(1);
         return this.#append(step.relation, step.message, step.context);
       case 'truncate':
+        this.#options.observer?.decoded(step.relations.length);
         return this.#truncate(step.relations, step.message, step.context);
       case 'begin':
         this.#heartbeatInTransaction = false;
@@ -242,6 +247,7 @@ export class ChangeStream {
           commitTimeMs: Number(step.summary.commitTimeMs),
           heartbeatOnly: step.summary.changes === 0 && this.#heartbeatInTransaction,
         });
+        if (this.#heartbeatInTransaction) this.#options.observer?.heartbeatSeen();
         this.#heartbeatInTransaction = false;
         this.#send();
         return this.#full() ? this.#makeRoom() : undefined;
@@ -369,8 +375,10 @@ export class ChangeStream {
 
   async #deliver(batch: OutRecord[], spans: Span[], commits: PendingCommit[]): Promise<void> {
     if (batch.length > 0) {
+      const startedMs = performance.now();
       await whenSent(spans, this.#writer.send(batch));
       this.counters.eventsSent += batch.length;
+      this.#options.observer?.sent(batch.length, (performance.now() - startedMs) / 1000);
     }
     const last = commits.at(-1);
     if (!last) return;
