@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STACK_ENV_DEFAULTS, STACK_ENV_NAMES } from '@cdc/core';
@@ -40,6 +41,7 @@ describe('cdc command line', () => {
       ['dlq'],
       ['dlq', 'list'],
       ['dlq', 'redrive'],
+      ['trace'],
     ]) {
       const result = cdc([...command, '--help']);
       expect(result.status, `cdc ${command.join(' ')} --help`).toBe(0);
@@ -56,7 +58,13 @@ describe('cdc command line', () => {
     const values = execFileSync('sh', ['-c', script, 'sh', result.stdout], { encoding: 'utf8' })
       .trim()
       .split('\n');
-    expect(values).toEqual(STACK_ENV_NAMES.map((name) => STACK_ENV_DEFAULTS[name]));
+    // The scrape-target folder is printed absolute: the default, resolved against the repository.
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    const expected = {
+      ...STACK_ENV_DEFAULTS,
+      CDC_METRICS_TARGETS_DIR: resolve(repo, STACK_ENV_DEFAULTS.CDC_METRICS_TARGETS_DIR),
+    };
+    expect(values).toEqual(STACK_ENV_NAMES.map((name) => expected[name]));
   });
 
   it('follows port settings in the variables it prints', () => {

@@ -37,6 +37,9 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
         ['fhir', true],
         ['notion', true],
         ['calendar', true],
+        ['zipkin', true],
+        ['prometheus', true],
+        ['alertmanager', true],
       ]);
     });
 
@@ -85,7 +88,7 @@ describe.runIf(providerName(process.env.CDC_TEST_PROVIDER) === 'local')(
       const result = cdc('stack', 'up');
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).not.toContain('Start servers');
-      expect(result.stdout.match(/^healthy /gm)).toHaveLength(8);
+      expect(result.stdout.match(/^healthy /gm)).toHaveLength(11);
       const after = JSON.parse(cdc('stack', 'status', '--json').stdout) as Status[];
       expect(after.map((s) => s.pid)).toEqual(before.map((s) => s.pid));
     });

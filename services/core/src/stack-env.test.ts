@@ -14,6 +14,10 @@ describe('readStackEnv', () => {
       'FHIR_URL',
       'NOTION_URL',
       'GOOGLE_CALENDAR_URL',
+      'ZIPKIN_URL',
+      'PROMETHEUS_URL',
+      'ALERTMANAGER_URL',
+      'CDC_METRICS_TARGETS_DIR',
     ]);
   });
 

@@ -13,6 +13,12 @@ export const STACK_ENV_DEFAULTS = {
   FHIR_URL: 'http://127.0.0.1:58090/fhir',
   NOTION_URL: 'http://127.0.0.1:58091',
   GOOGLE_CALENDAR_URL: 'http://127.0.0.1:58092',
+  ZIPKIN_URL: 'http://127.0.0.1:59411',
+  PROMETHEUS_URL: 'http://127.0.0.1:59090',
+  ALERTMANAGER_URL: 'http://127.0.0.1:59094',
+  // A folder, not a server: `cdc stack env` prints it absolute; this default is relative to the
+  // folder a command runs in, the repository's when run through npm.
+  CDC_METRICS_TARGETS_DIR: '.stack/prometheus/targets',
 } as const;
 
 export type StackEnvName = keyof typeof STACK_ENV_DEFAULTS;
@@ -65,6 +71,22 @@ export const stackEnvSchema = z.object({
   GOOGLE_CALENDAR_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.GOOGLE_CALENDAR_URL).describe(
     "Google APIs root URL (Google Calendar sinks), such as https://www.googleapis.com; the local stack's is its emulator",
   ),
+  ZIPKIN_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.ZIPKIN_URL).describe(
+    'Zipkin server base URL: spans are posted to /api/v2/spans, and its UI shows the traces',
+  ),
+  PROMETHEUS_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.PROMETHEUS_URL).describe(
+    'Prometheus server base URL (query API /api/v1), which scrapes the services and evaluates the alert rules',
+  ),
+  ALERTMANAGER_URL: url(['http:', 'https:'], STACK_ENV_DEFAULTS.ALERTMANAGER_URL).describe(
+    'Alertmanager base URL, to which Prometheus sends firing alerts',
+  ),
+  CDC_METRICS_TARGETS_DIR: z
+    .string()
+    .trim()
+    .min(1, 'must be a folder')
+    .describe(
+      'Folder of Prometheus file-based service discovery: a service writes its metrics address there (one JSON file) while it runs',
+    ),
 });
 
 export type StackEnv = z.infer<typeof stackEnvSchema>;

@@ -29,6 +29,9 @@ describe('Stack.clean', () => {
         CDC_STACK_FHIR_PORT: '41090',
         CDC_STACK_NOTION_PORT: '41191',
         CDC_STACK_CALENDAR_PORT: '41192',
+        CDC_STACK_ZIPKIN_PORT: '41411',
+        CDC_STACK_PROMETHEUS_PORT: '41190',
+        CDC_STACK_ALERTMANAGER_PORT: '41194',
       }),
     );
     const dataDirs = stack.components.map((c) => c.dataDir());

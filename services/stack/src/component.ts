@@ -1,7 +1,17 @@
 import type { InactiveSlot, StackEnvName } from '@cdc/core';
 
 export type ComponentName =
-  'postgres' | 'kafka' | 'registry' | 'redis' | 'mongo' | 'fhir' | 'notion' | 'calendar';
+  | 'postgres'
+  | 'kafka'
+  | 'registry'
+  | 'redis'
+  | 'mongo'
+  | 'fhir'
+  | 'notion'
+  | 'calendar'
+  | 'zipkin'
+  | 'prometheus'
+  | 'alertmanager';
 
 export interface Health {
   healthy: boolean;
@@ -21,6 +31,8 @@ export interface Component {
   readonly title: string;
   /** The contract variable (docs/contracts.md) this server is reached through. */
   readonly envVar: StackEnvName;
+  /** Further contract variables that come with this server (Prometheus: its discovery folder). */
+  otherEnv?(): Partial<Record<StackEnvName, string>>;
   readonly port: number;
   /** Components that must be healthy before this one starts. */
   readonly dependsOn: readonly ComponentName[];

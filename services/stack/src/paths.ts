@@ -9,6 +9,11 @@ export function stackPaths(settings: StackSettings) {
     data: (name: string) => join(settings.dir, 'data', name),
     log: (name: string) => join(settings.dir, 'logs', `${name}.log`),
     pid: (name: string) => join(settings.dir, 'run', `${name}.pid`),
+    /**
+     * Prometheus' file-based discovery folder (CDC_METRICS_TARGETS_DIR): outside data/, since the
+     * files in it belong to the running services, not to Prometheus.
+     */
+    scrapeTargets: join(settings.dir, 'prometheus', 'targets'),
   };
 }
 

@@ -1,14 +1,20 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STACK_ENV_DEFAULTS } from '@cdc/core';
+import { repoRoot } from './repo-root.ts';
 import { readStackSettings } from './settings.ts';
 import { Stack } from './stack.ts';
 
 describe('local stack settings', () => {
   it('default to the ports of the documented connection variables', () => {
-    expect(new Stack(readStackSettings({})).env()).toEqual(STACK_ENV_DEFAULTS);
+    expect(new Stack(readStackSettings({})).env()).toEqual({
+      ...STACK_ENV_DEFAULTS,
+      // A folder: printed absolute, so that a service finds it whatever folder it runs in.
+      CDC_METRICS_TARGETS_DIR: join(repoRoot(), STACK_ENV_DEFAULTS.CDC_METRICS_TARGETS_DIR),
+    });
   });
 
-  it('move every connection variable along with an overridden port', () => {
+  it('move every connection variable along with an overridden port or stack folder', () => {
     const env = new Stack(
       readStackSettings({
         CDC_STACK_PG_PORT: '15432',
@@ -19,6 +25,10 @@ describe('local stack settings', () => {
         CDC_STACK_FHIR_PORT: '18090',
         CDC_STACK_NOTION_PORT: '18091',
         CDC_STACK_CALENDAR_PORT: '18092',
+        CDC_STACK_ZIPKIN_PORT: '19411',
+        CDC_STACK_PROMETHEUS_PORT: '19090',
+        CDC_STACK_ALERTMANAGER_PORT: '19094',
+        CDC_STACK_DIR: '/var/tmp/other-stack',
       }),
     ).env();
     expect(env).toEqual({
@@ -30,6 +40,10 @@ describe('local stack settings', () => {
       FHIR_URL: 'http://127.0.0.1:18090/fhir',
       NOTION_URL: 'http://127.0.0.1:18091',
       GOOGLE_CALENDAR_URL: 'http://127.0.0.1:18092',
+      ZIPKIN_URL: 'http://127.0.0.1:19411',
+      PROMETHEUS_URL: 'http://127.0.0.1:19090',
+      ALERTMANAGER_URL: 'http://127.0.0.1:19094',
+      CDC_METRICS_TARGETS_DIR: '/var/tmp/other-stack/prometheus/targets',
     });
   });
 

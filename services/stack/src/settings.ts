@@ -38,6 +38,17 @@ export const STACK_SETTINGS = {
     default: '58092',
     description: 'Google Calendar API emulator port',
   },
+  zipkinPort: { env: 'CDC_STACK_ZIPKIN_PORT', default: '59411', description: 'Zipkin (traces, UI) port' },
+  prometheusPort: {
+    env: 'CDC_STACK_PROMETHEUS_PORT',
+    default: '59090',
+    description: 'Prometheus (metrics, UI) port',
+  },
+  alertmanagerPort: {
+    env: 'CDC_STACK_ALERTMANAGER_PORT',
+    default: '59094',
+    description: 'Alertmanager port',
+  },
 } as const;
 
 type SettingKey = keyof typeof STACK_SETTINGS;
@@ -61,6 +72,9 @@ const schema = z.object({
   fhirPort: port,
   notionPort: port,
   calendarPort: port,
+  zipkinPort: port,
+  prometheusPort: port,
+  alertmanagerPort: port,
 });
 
 export type StackSettings = z.infer<typeof schema>;

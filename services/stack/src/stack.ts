@@ -1,14 +1,24 @@
 import { rm } from 'node:fs/promises';
-import { CdcError, errorMessage, redactUrl, type InactiveSlot, type StackEnvName } from '@cdc/core';
+import {
+  CdcError,
+  errorMessage,
+  redactUrl,
+  STACK_ENV_NAMES,
+  type InactiveSlot,
+  type StackEnvName,
+} from '@cdc/core';
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { Component, ComponentName } from './component.ts';
+import { AlertmanagerComponent } from './components/alertmanager.ts';
 import { CalendarComponent, NotionComponent } from './components/emulator.ts';
 import { FhirComponent } from './components/fhir.ts';
 import { KafkaComponent } from './components/kafka.ts';
 import { MongoComponent } from './components/mongo.ts';
 import { PostgresComponent } from './components/postgres.ts';
+import { PrometheusComponent } from './components/prometheus.ts';
 import { RedisComponent } from './components/redis.ts';
 import { RegistryComponent } from './components/registry.ts';
+import { ZipkinComponent } from './components/zipkin.ts';
 import { waitHealthy } from './health.ts';
 import { stackPaths } from './paths.ts';
 import { readStackSettings, type StackSettings } from './settings.ts';
@@ -44,6 +54,10 @@ const START_TIMEOUT_MS: Record<ComponentName, number> = {
   fhir: 180_000,
   notion: 30_000,
   calendar: 30_000,
+  // About 5 s here; a cold JVM on a busy machine takes longer.
+  zipkin: 60_000,
+  prometheus: 30_000,
+  alertmanager: 30_000,
 };
 
 /** The local stack: every server the pipeline and its tests need, run without Docker. */
@@ -63,12 +77,21 @@ export class Stack {
       new FhirComponent(settings, paths),
       new NotionComponent(settings, paths),
       new CalendarComponent(settings, paths),
+      new ZipkinComponent(settings, paths),
+      new PrometheusComponent(settings, paths),
+      new AlertmanagerComponent(settings, paths),
     ];
   }
 
   /** The contract variables (docs/contracts.md) for this stack, in the documented order. */
   env(): Record<StackEnvName, string> {
-    return Object.fromEntries(this.components.map((c) => [c.envVar, c.url()])) as Record<
+    const values = new Map<StackEnvName, string>();
+    for (const component of this.components) {
+      values.set(component.envVar, component.url());
+      for (const [name, value] of Object.entries(component.otherEnv?.() ?? {}))
+        values.set(name as StackEnvName, value);
+    }
+    return Object.fromEntries(STACK_ENV_NAMES.map((name) => [name, values.get(name) ?? ''])) as Record<
       StackEnvName,
       string
     >;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { STACK_ENV_NAMES } from '@cdc/core';
-import { Stack, VERSIONS, readStackSettings } from '../src/index.ts';
+import { Stack, VERSIONS, alertmanagerConfig, prometheusConfig, readStackSettings } from '../src/index.ts';
 
 // docker-compose.yml is the Docker alternative to the local stack. These checks keep the two in
 // agreement: same service names, same contract variables, same host ports.
@@ -20,6 +21,9 @@ interface ComposeService {
   ports?: Array<string | number | PortObject>;
   environment?: Record<string, string | number | boolean | null> | string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  network_mode?: string;
+  command?: string | string[];
+  volumes?: Array<string | { source?: string; target?: string }>;
 }
 
 interface ComposeFile {
@@ -29,6 +33,8 @@ interface ComposeFile {
 
 const composePath = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
 const compose = parse(readFileSync(composePath, 'utf8')) as ComposeFile;
+const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const readYaml = (path: string) => parse(readFileSync(repoFile(path), 'utf8')) as unknown;
 const services = compose.services ?? {};
 // Constructing the stack reads settings only; it starts nothing. `{}`: the defaults, whatever this shell sets.
 const stack = new Stack(readStackSettings({}));
@@ -46,6 +52,18 @@ function keyValues(entries: string[]): Record<string, string> {
     entries.map((entry) => {
       const at = entry.indexOf('=');
       return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+    }),
+  );
+}
+
+/** Bind mounts as host path to container path (short syntax `host:container[:mode]`, or long). */
+function volumesOf(service: ComposeService): Map<string, string> {
+  return new Map(
+    (service.volumes ?? []).flatMap((entry): Array<[string, string]> => {
+      if (typeof entry === 'object')
+        return entry.source && entry.target ? [[entry.source, entry.target]] : [];
+      const [source = '', target = ''] = entry.split(':');
+      return [[source, target]];
     }),
   );
 }
@@ -71,8 +89,19 @@ interface Published {
   hostPort: number;
 }
 
-/** Host side of each `ports` entry, short syntax ([ip:]host:container[/proto]) or long syntax. */
+/**
+ * Host side of each `ports` entry, short syntax ([ip:]host:container[/proto]) or long syntax; for a
+ * service in the host's network, which publishes nothing, the address its command listens on.
+ */
 function publishedPorts(service: ComposeService): Published[] {
+  if (service.network_mode === 'host') {
+    const command =
+      typeof service.command === 'string' ? service.command.split(/\s+/) : (service.command ?? []);
+    return command.flatMap((arg): Published[] => {
+      const match = /^--web\.listen-address=(.+):(\d+)$/.exec(arg);
+      return match ? [{ hostIp: match[1], hostPort: Number(match[2]) }] : [];
+    });
+  }
   return (service.ports ?? []).flatMap((entry): Published[] => {
     if (typeof entry === 'object') {
       return entry.published === undefined
@@ -114,7 +143,49 @@ describe('docker-compose.yml', () => {
     const env = compose['x-cdc-env'];
     expect(env, 'top-level x-cdc-env').toBeDefined();
     expect(Object.keys(env ?? {}).sort()).toEqual([...STACK_ENV_NAMES].sort());
-    expect(env).toEqual(stack.env());
+    const local = stack.env();
+    // A folder, which stack:env prints absolute; here it is relative to this file, as compose's
+    // bind mounts are.
+    const targets = relative(dirname(composePath), local.CDC_METRICS_TARGETS_DIR);
+    expect(env).toEqual({ ...local, CDC_METRICS_TARGETS_DIR: targets });
+  });
+
+  it("mounts the stack's scrape-target folder, the alert rules and the configurations into Prometheus", () => {
+    const env = compose['x-cdc-env'] ?? {};
+    const mounts = volumesOf(services.prometheus ?? {});
+    expect(mounts.get(`./${String(env.CDC_METRICS_TARGETS_DIR)}`)).toBe('/etc/prometheus/targets');
+    expect(mounts.get('./deploy/prometheus/alerts.yml')).toBe('/etc/prometheus/alerts.yml');
+    expect(mounts.get('./deploy/prometheus/prometheus.compose.yml')).toBe('/etc/prometheus/prometheus.yml');
+    // The local stack's configuration, with the container's paths.
+    const alertmanager = new URL(stack.env().ALERTMANAGER_URL).host;
+    expect(readYaml('deploy/prometheus/prometheus.compose.yml')).toEqual(
+      prometheusConfig({
+        targetsDir: '/etc/prometheus/targets',
+        alertmanager,
+        rules: '/etc/prometheus/alerts.yml',
+      }),
+    );
+    expect(volumesOf(services.alertmanager ?? {}).get('./deploy/prometheus/alertmanager.yml')).toBe(
+      '/etc/alertmanager/alertmanager.yml',
+    );
+    expect(readYaml('deploy/prometheus/alertmanager.yml')).toEqual(alertmanagerConfig());
+  });
+
+  it("provisions Grafana with the stack's Prometheus and the dashboards folder", () => {
+    const mounts = volumesOf(services.grafana ?? {});
+    expect(mounts.get('./deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    const datasources = readYaml('deploy/grafana/provisioning/datasources/prometheus.yaml') as {
+      datasources: Array<{ type: string; url: string }>;
+    };
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: stack.env().PROMETHEUS_URL }),
+    ]);
+    const dashboards = readYaml('deploy/grafana/provisioning/dashboards/dashboards.yaml') as {
+      providers: Array<{ options: { path: string } }>;
+    };
+    expect(dashboards.providers.map((p) => p.options.path)).toEqual([
+      mounts.get('./deploy/grafana/dashboards'),
+    ]);
   });
 
   it("publishes each labelled service on its contract URL's host port", () => {
@@ -156,5 +227,8 @@ describe('docker-compose.yml', () => {
     expect(services.kafka?.image).toBe(`apache/kafka:${VERSIONS.kafka}`);
     expect(services.registry?.image).toBe(`apicurio/apicurio-registry:${VERSIONS.apicurio}`);
     expect(services.postgres?.image).toBe(`postgres:${VERSIONS.postgresMajor}`);
+    expect(services.zipkin?.image).toBe(`openzipkin/zipkin:${VERSIONS.zipkin}`);
+    expect(services.prometheus?.image).toBe(`prom/prometheus:v${VERSIONS.prometheus}`);
+    expect(services.alertmanager?.image).toBe(`prom/alertmanager:v${VERSIONS.alertmanager}`);
   });
 });

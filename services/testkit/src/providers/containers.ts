@@ -1,6 +1,11 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { readStackEnv, type StackEnv } from '@cdc/core';
 import { startCalendarEmulator, startNotionEmulator, type RunningEmulator } from '@cdc/emulators';
-import { VERSIONS } from '@cdc/stack';
+import { VERSIONS, alertRulesFile, alertmanagerConfig, prometheusConfig } from '@cdc/stack';
 import {
   GenericContainer,
   Network,
@@ -26,6 +31,7 @@ export class ContainersProvider implements StackProvider {
   private network: StartedNetwork | undefined;
   private containers: StartedTestContainer[] = [];
   private emulators: RunningEmulator[] = [];
+  private folders: string[] = [];
 
   async start(): Promise<StackEnv> {
     try {
@@ -122,6 +128,13 @@ export class ContainersProvider implements StackProvider {
       .withWaitStrategy(Wait.forHttp('/fhir/metadata', 8080).forStatusCode(200))
       .withStartupTimeout(180_000);
 
+    const zipkin = new GenericContainer(`openzipkin/zipkin:${VERSIONS.zipkin}`)
+      .withExposedPorts(9411)
+      .withWaitStrategy(Wait.forHttp('/health', 9411).forStatusCode(200))
+      .withStartupTimeout(120_000);
+
+    const metrics = await this.metricsContainers();
+
     // All at once, except the registry, which needs a running broker for its storage.
     const started = {
       postgres: this.run(postgres),
@@ -129,6 +142,9 @@ export class ContainersProvider implements StackProvider {
       redis: this.run(redis),
       mongo: this.run(mongo),
       fhir: this.run(fhir),
+      zipkin: this.run(zipkin),
+      alertmanager: this.run(metrics.alertmanager),
+      prometheus: this.run(metrics.prometheus),
     };
     const withRegistry = { ...started, registry: started.kafka.then(() => this.run(registry)) };
     // Settle every start before failing, so that start()'s cleanup sees each container that came up.
@@ -154,7 +170,65 @@ export class ContainersProvider implements StackProvider {
       FHIR_URL: `http://${url(await started.fhir, 8080)}/fhir`,
       NOTION_URL: notion.url,
       GOOGLE_CALENDAR_URL: calendar.url,
+      ZIPKIN_URL: `http://${url(await started.zipkin, 9411)}`,
+      PROMETHEUS_URL: `http://127.0.0.1:${metrics.prometheusPort}`,
+      ALERTMANAGER_URL: `http://127.0.0.1:${metrics.alertmanagerPort}`,
+      CDC_METRICS_TARGETS_DIR: metrics.targetsDir,
     });
+  }
+
+  /**
+   * Prometheus and Alertmanager, configured as the local stack configures them. Prometheus scrapes
+   * the metrics servers of the test process, which listen on the host's 127.0.0.1 (the address
+   * registerScrapeTarget writes), and only the host's network reaches that: so both run in it, on
+   * free ports picked beforehand, with the discovery folder bind-mounted from the host. That needs
+   * a Docker engine on this machine (on Docker Desktop, with host networking turned on).
+   */
+  private async metricsContainers() {
+    const targetsDir = await mkdtemp(join(tmpdir(), 'cdc-scrape-targets-'));
+    this.folders.push(targetsDir);
+    await chmod(targetsDir, 0o755); // the images run as nobody
+    const ports = new RandomPortGenerator();
+    const prometheusPort = await ports.generatePort();
+    let alertmanagerPort = await ports.generatePort();
+    while (alertmanagerPort === prometheusPort) alertmanagerPort = await ports.generatePort();
+    const ready = (port: number) =>
+      Wait.forSuccessfulCommand(`wget -q -O /dev/null http://127.0.0.1:${port}/-/ready`);
+
+    const alertmanager = new GenericContainer(`prom/alertmanager:v${VERSIONS.alertmanager}`)
+      .withNetworkMode('host')
+      .withCopyContentToContainer([
+        { content: stringify(alertmanagerConfig()), target: '/etc/alertmanager/cdc.yml', mode: 0o644 },
+      ])
+      .withCommand([
+        '--config.file=/etc/alertmanager/cdc.yml',
+        '--storage.path=/alertmanager',
+        `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+        '--cluster.listen-address=',
+      ])
+      .withWaitStrategy(ready(alertmanagerPort));
+
+    const rules = existsSync(alertRulesFile()) ? '/etc/prometheus/alerts.yml' : undefined;
+    const config = prometheusConfig({
+      targetsDir: '/etc/prometheus/targets',
+      alertmanager: `127.0.0.1:${alertmanagerPort}`,
+      rules,
+    });
+    const prometheus = new GenericContainer(`prom/prometheus:v${VERSIONS.prometheus}`)
+      .withNetworkMode('host')
+      .withBindMounts([{ source: targetsDir, target: '/etc/prometheus/targets', mode: 'ro' }])
+      .withCopyContentToContainer([
+        { content: stringify(config), target: '/etc/prometheus/cdc.yml', mode: 0o644 },
+      ])
+      .withCopyFilesToContainer(rules ? [{ source: alertRulesFile(), target: rules, mode: 0o644 }] : [])
+      .withCommand([
+        '--config.file=/etc/prometheus/cdc.yml',
+        '--storage.tsdb.path=/prometheus',
+        `--web.listen-address=127.0.0.1:${prometheusPort}`,
+      ])
+      .withWaitStrategy(ready(prometheusPort));
+
+    return { alertmanager, prometheus, prometheusPort, alertmanagerPort, targetsDir };
   }
 
   /** Starts a container and remembers it for stop(). */
@@ -176,6 +250,7 @@ export class ContainersProvider implements StackProvider {
     }
     await this.network?.stop().catch((error: unknown) => errors.push(error));
     this.network = undefined;
+    for (const folder of this.folders.splice(0)) await rm(folder, { recursive: true, force: true });
     if (errors.length > 0) throw new AggregateError(errors, 'could not stop every test container');
   }
 }
