@@ -1,3 +1,4 @@
+import { withTelemetry } from './telemetry.ts';
 import { startStoppable, untilSignalled } from './until-signalled.ts';
 import { describeWaitEvent } from '@cdc/core';
 import { runProcessor, type ProcessorEvent } from '@cdc/processor';
@@ -21,23 +22,27 @@ export async function runProcessorCommand(
   console.log(
     `processor ${spec.name} (${spec.kind}, ${spec.delivery}): ${spec.input} -> ${spec.output}, dead letters to ${spec.input}.dlq`,
   );
-  const handle = await startStoppable((signal) =>
-    runProcessor(
-      spec,
-      { brokers: config.kafka.brokers, registryUrl: config.registry.url, redisUrl: config.redis.url },
-      {
-        ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
-        ...(options.group === undefined ? {} : { groupId: options.group }),
-        onEvent: print,
-        signal,
-        onHealthServer: (port) => console.log(`health: http://127.0.0.1:${port}/health, /ready, /status`),
-      },
-    ),
-  );
-  await untilSignalled(handle, 'stopping after the batch in hand ...');
-  const { consumed, forwarded, deadLettered } = handle.runtime.counters;
-  console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);
-  return 0;
+  return withTelemetry({ stage: 'processor', kind: spec.kind, service: spec.name }, async (publish) => {
+    const handle = await startStoppable((signal) =>
+      runProcessor(
+        spec,
+        { brokers: config.kafka.brokers, registryUrl: config.registry.url, redisUrl: config.redis.url },
+        {
+          ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
+          ...(options.group === undefined ? {} : { groupId: options.group }),
+          onEvent: print,
+          signal,
+          onHealthServer: (port) =>
+            console.log(`health: http://127.0.0.1:${port}/health, /ready, /status, /metrics`),
+        },
+      ),
+    );
+    publish(handle.metrics);
+    await untilSignalled(handle, 'stopping after the batch in hand ...');
+    const { consumed, forwarded, deadLettered } = handle.runtime.counters;
+    console.log(`stopped: ${consumed} consumed, ${forwarded} forwarded, ${deadLettered} dead-lettered`);
+    return 0;
+  });
 }
 
 function print(event: ProcessorEvent): void {

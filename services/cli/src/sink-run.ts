@@ -1,3 +1,4 @@
+import { withTelemetry } from './telemetry.ts';
 import { startStoppable, untilSignalled } from './until-signalled.ts';
 import { describeWaitEvent, type SinkRuntimeEvent } from '@cdc/core';
 import { connectionsOf, findSink, loadPipelineConfig } from '@cdc/pipeline';
@@ -21,22 +22,26 @@ export async function runSinkCommand(
   console.log(
     `sink ${sink.name} (${sink.kind}): ${sink.topics.join(', ')}; dead letters to <topic>.dlq, conflicts to <topic>.conflicts`,
   );
-  const handle = await startStoppable((signal) =>
-    runSink(sink, connectionsOf(config), {
-      ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
-      ...(options.group === undefined ? {} : { groupId: options.group }),
-      path: `sinks[${config.sinks.indexOf(sink)}]`,
-      onEvent: print,
-      signal,
-      onHealthServer: (port) => console.log(`health: http://127.0.0.1:${port}/health, /ready, /status`),
-    }),
-  );
-  await untilSignalled(handle, 'stopping after the batch in hand ...');
-  const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
-  console.log(
-    `stopped: ${written} written, ${stale} stale (already there), ${skipped} kept by policy, ${failed} dead-lettered, ${conflicts} conflicts`,
-  );
-  return 0;
+  return withTelemetry({ stage: 'sink', kind: sink.kind, service: sink.name }, async (publish) => {
+    const handle = await startStoppable((signal) =>
+      runSink(sink, connectionsOf(config), {
+        ...(options.healthPort === undefined ? {} : { healthPort: options.healthPort }),
+        ...(options.group === undefined ? {} : { groupId: options.group }),
+        path: `sinks[${config.sinks.indexOf(sink)}]`,
+        onEvent: print,
+        signal,
+        onHealthServer: (port) =>
+          console.log(`health: http://127.0.0.1:${port}/health, /ready, /status, /metrics`),
+      }),
+    );
+    publish(handle.metrics);
+    await untilSignalled(handle, 'stopping after the batch in hand ...');
+    const { written, stale, skipped, failed, conflicts } = handle.runtime.counters;
+    console.log(
+      `stopped: ${written} written, ${stale} stale (already there), ${skipped} kept by policy, ${failed} dead-lettered, ${conflicts} conflicts`,
+    );
+    return 0;
+  });
 }
 
 function print(event: SinkRuntimeEvent): void {

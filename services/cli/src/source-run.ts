@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { withTelemetry } from './telemetry.ts';
 import { untilSignalled } from './until-signalled.ts';
 import { codeTag, errorMessage, formatDelay } from '@cdc/core';
 import { describeRetry, missingSourceNodeFlags, runSource, type SourceEvent } from '@cdc/source-postgres';
@@ -26,13 +27,15 @@ export async function runSourceCommand(
     process.channel?.unref(); // the channel alone must not keep the process running
   }
   const config = await loadAndShowSourceConfig(file);
-  const handle = await runSource(config, {
-    ...(healthPort === undefined ? {} : { healthPort }),
-    onEvent: print,
+  return withTelemetry({ stage: 'source', kind: 'postgres', service: config.name }, async (publish) => {
+    const handle = await runSource(config, {
+      ...(healthPort === undefined ? {} : { healthPort }),
+      onEvent: print,
+    });
+    publish(handle.metrics);
+    await untilSignalled(handle, 'stopping ...');
+    return 0;
   });
-
-  await untilSignalled(handle, 'stopping ...');
-  return 0;
 }
 
 const RELAUNCHED = 'CDC_SOURCE_RELAUNCHED';
@@ -74,7 +77,7 @@ function relaunch(flags: readonly string[], file: string | undefined, healthPort
 function print(event: SourceEvent): void {
   switch (event.kind) {
     case 'health':
-      console.log(`health: ${event.url}/health, /ready, /status`);
+      console.log(`health: ${event.url}/health, /ready, /status, /metrics`);
       return;
     case 'preflight': {
       const { report } = event;
