@@ -293,6 +293,31 @@ dlqCommand
     process.exitCode = await redriveCommand(options.config, topic, options);
   });
 
+program
+  .command('trace')
+  .description(
+    "where is this row? its events in the table's topic and every hop downstream: version, time, forwarded or dead-lettered (with the reason) by each processor, written, stale, superseded or in conflict in each sink, the lag at each hop, and the trace (a link to the tracing UI when ZIPKIN_URL is set); exits 1 when the topic holds no event of the key",
+  )
+  .argument('<table>', 'the source table, as schema.table (or table, in schema public)')
+  .argument(
+    '<key>',
+    'the row\'s key: its value (42), its fields as name=value pairs (tenant=acme,id=42), or a JSON object ({"id":42})',
+  )
+  .option('--since <duration>', 'read records of the last 90s, 30m, 12h or 7d only (default: whole topics)')
+  .option('--last <n>', 'follow the newest n events of the row', parseCount, 20)
+  .option('--json', 'print machine-readable JSON')
+  .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
+  .action(
+    async (
+      table: string,
+      key: string,
+      options: { since?: string; last: number; json?: boolean; config: string },
+    ) => {
+      const { traceCommand } = await import('./trace/trace-command.ts');
+      process.exitCode = await traceCommand(options.config, table, key, options);
+    },
+  );
+
 function parseCount(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a whole number above 0');
   return Number(value);

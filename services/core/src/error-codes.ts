@@ -88,6 +88,12 @@ export const ERROR_CODES = {
     summary: 'No source, processor or sink of that name is declared in the pipeline file.',
     fix: 'use source, or the name of a processor or sink declared in the pipeline file',
   },
+  UNKNOWN_TABLE: {
+    area: 'config',
+    retriable: false,
+    summary: 'The command names a table that the pipeline’s source does not capture.',
+    fix: 'name a table of source.tables in the pipeline file, as schema.table',
+  },
   AMBIGUOUS_SERVICE: {
     area: 'config',
     retriable: false,

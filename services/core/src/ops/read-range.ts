@@ -19,6 +19,14 @@ export interface ReadRangeOptions {
   readonly limit?: number;
   /** Give up when no batch arrived for this long (a broker that went away). Default 20 s. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Which records of a batch to keep (default: all), so that a search through a whole topic holds
+   * only what it looks for; `limit` counts kept records. Asked once per batch, which lets it load
+   * what decoding the batch needs (registry schemas) in one go.
+   */
+  readonly keep?: (records: readonly ReadRecord[]) => readonly ReadRecord[] | Promise<readonly ReadRecord[]>;
+  /** Told after each batch how many offsets of the ranges have been read so far (for progress). */
+  readonly onProgress?: (readOffsets: number) => void;
 }
 
 /**
@@ -64,10 +72,19 @@ export async function readRanges(
         resolve();
       };
       armIdle();
+      const reached = new Map<number, bigint>();
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.topic !== topic) return;
         armIdle();
         const range = wanted.get(payload.partition);
+        if (range && options.onProgress) {
+          const end = BigInt(payload.lastOffset) + 1n;
+          const to = BigInt(range.to);
+          reached.set(payload.partition, (end < to ? end : to) - BigInt(range.from));
+          let read = 0n;
+          for (const count of reached.values()) read += count > 0n ? count : 0n;
+          options.onProgress(Number(read));
+        }
         if (range && BigInt(payload.lastOffset) + 1n >= BigInt(range.to))
           unfinished.delete(payload.partition);
         if (unfinished.size === 0) finish();
@@ -81,10 +98,21 @@ export async function readRanges(
           eachBatch: async ({ batch }) => {
             const range = wanted.get(batch.partition);
             if (!range) return;
+            const inRange: ReadRecord[] = [];
             for (const message of batch.messages) {
               const offset = BigInt(message.offset);
               if (offset < BigInt(range.from) || offset >= BigInt(range.to)) continue;
-              records.push({ partition: batch.partition, message });
+              inRange.push({ partition: batch.partition, message });
+            }
+            let kept: readonly ReadRecord[] = inRange;
+            try {
+              if (options.keep) kept = await options.keep(inRange);
+            } catch (error) {
+              // Not thrown to kafkajs, which would fetch the batch again and again.
+              return reject(error instanceof Error ? error : new Error(String(error)));
+            }
+            for (const record of kept) {
+              records.push(record);
               if (options.limit !== undefined && records.length >= options.limit) return finish();
             }
           },
