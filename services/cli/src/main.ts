@@ -29,7 +29,7 @@ const program = new Command('cdc')
 const stackCommand = program
   .command('stack')
   .description(
-    'run the local development stack (Kafka, schema registry, PostgreSQL, Redis, MongoDB wire) without Docker',
+    'run the local development stack (Kafka, schema registry, PostgreSQL, Redis, MongoDB wire, FHIR, the Notion and Calendar emulators, Zipkin, Prometheus, Alertmanager) without Docker',
   )
   .addHelpText('after', `\nSettings (environment variables):\n${describeSettings()}`);
 
@@ -96,7 +96,7 @@ sourceCommand
   .option('-c, --config <file>', 'pipeline YAML file whose `source:` section configures the source')
   .option(
     '--health-port <port>',
-    'serve GET /health, /ready and /status on 127.0.0.1:<port> (0 picks a free port, printed at start); default: no health server',
+    'serve GET /health, /ready, /status and /metrics (Prometheus) on 127.0.0.1:<port> (0 picks a free port, printed at start); default: no health server',
     parsePort,
   )
   .action(async (options: { config?: string; healthPort?: number }) => {
@@ -110,7 +110,7 @@ function serviceOptions(command: Command, groupHelp: string): Command {
     .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
     .option(
       '--health-port <port>',
-      'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+      'serve /health, /ready, /status and /metrics (Prometheus) on 127.0.0.1 (0: any free port)',
       parsePort,
     )
     .option('--group <id>', groupHelp);
@@ -131,7 +131,7 @@ program
   .option('-c, --config <file>', 'pipeline YAML file', 'connectors/example.yaml')
   .option(
     '--health-port <port>',
-    'serve /health, /ready and /status on 127.0.0.1 (0: any free port)',
+    'serve /health, /ready, /status and /metrics (Prometheus) on 127.0.0.1 (0: any free port)',
     parsePort,
   )
   .action(async (options: { config: string; healthPort?: number }) => {
