@@ -43,6 +43,8 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions): Promise<number> {
   const env = readStackEnv();
   process.env.CDC_PII_SALT ??= randomBytes(24).toString('hex'); // the demo's masking salt, this run only
+  // Each service's health server registers its /metrics with the stack's Prometheus while it runs.
+  process.env.CDC_METRICS_TARGETS_DIR ??= env.CDC_METRICS_TARGETS_DIR;
   console.log(`\n1. A clean namespace '${DEMO}' (database, topics, consumer groups, keys)`);
   await Promise.all([dropNamespace(env, DEMO), cleanSinkNamespaces(stackTargets(env), DEMO)]);
   const config = await demoPipeline(PIPELINE, env);
@@ -52,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   console.log('2. Starting the source, the processors and the sinks');
   const connections = connectionsOf(config);
-  const source: SourceHandle = await runSource(config.source!);
+  const source: SourceHandle = await runSource(config.source!, { healthPort: 0 });
   const processors: ProcessorHandle[] = [];
   const sinks: SinkHandle[] = [];
   let stopping: Promise<void> | undefined;
@@ -76,10 +78,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    for (const spec of config.processors) processors.push(await runProcessor(spec, connections));
-    for (const sink of config.sinks) sinks.push(await runSink(sink, connections));
+    for (const spec of config.processors)
+      processors.push(await runProcessor(spec, connections, { healthPort: 0 }));
+    for (const sink of config.sinks) sinks.push(await runSink(sink, connections, { healthPort: 0 }));
     console.log(
       `   source '${DEMO}' (${(config.source!.tables as string[]).length} tables), ${processors.length} processors, ${sinks.length} sinks`,
+    );
+    console.log(
+      `   their metrics, while the demo runs: ${env.PROMETHEUS_URL}/graph?g0.expr=${encodeURIComponent('sum by (stage, service) (rate(cdc_events_out_total[1m]))')}`,
     );
 
     console.log(`3. Writing ${options.changes} changes to the health-care tables`);
