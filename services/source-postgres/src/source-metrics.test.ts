@@ -2,20 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ServiceMetrics, type SlotPositions } from '@cdc/core';
 import { SourceMetrics, jobRatio } from './source-metrics.ts';
 
-async function series(metrics: ServiceMetrics, name: string): Promise<Record<string, number>> {
-  const metric = metrics.registry.getSingleMetric(name);
-  if (!metric) return {};
-  const values = (await metric.get()).values;
-  return Object.fromEntries(
-    // A histogram's values name their series (_bucket, _sum, _count); prom-client's type leaves it out.
-    values.map((sample) => [
-      `${(sample as { metricName?: string }).metricName ?? name}${JSON.stringify(sample.labels)}`.replace(
-        /"/gu,
-        '',
-      ),
-      sample.value,
-    ]),
-  );
+function series(metrics: ServiceMetrics, name: string): Promise<Record<string, number>> {
+  return metrics.values(name);
 }
 
 function source(options: { heartbeats?: boolean; slot?: () => Promise<SlotPositions | undefined> } = {}) {

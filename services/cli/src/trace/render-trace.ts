@@ -2,6 +2,8 @@ import { describeReason } from '../dlq.ts';
 import {
   describeVersion,
   type HopReport,
+  type ProcessorEventReport,
+  type SinkEventReport,
   type SourceEventReport,
   type TraceLink,
   type TraceReport,
@@ -59,20 +61,7 @@ function renderHop(hop: HopReport): string[] {
       ];
     }
     case 'processor':
-      return [
-        `processor ${hop.name} (${hop.kind})  ${hop.input} -> ${hop.output}`,
-        ...eventsOrNone(
-          table(
-            hop.events.map((event) => [
-              version(event.version),
-              event.outcome.replace('_', '-'),
-              lag(event.lag_ms),
-              event.detail,
-            ]),
-            hop.events.map((event) => event.reasons.map(describeReason)),
-          ),
-        ),
-      ];
+      return [`processor ${hop.name} (${hop.kind})  ${hop.input} -> ${hop.output}`, ...hopEvents(hop.events)];
     case 'sink': {
       const target =
         hop.target.status === 'holds' && hop.target.version
@@ -82,22 +71,24 @@ function renderHop(hop: HopReport): string[] {
             : hop.target.status === 'unreadable'
               ? `the target could not be read: ${hop.target.detail ?? 'unknown error'}`
               : 'the target cannot say which version it holds';
-      return [
-        `sink ${hop.name} (${hop.kind})  reads ${hop.topic}; ${target}`,
-        ...eventsOrNone(
-          table(
-            hop.events.map((event) => [
-              version(event.version),
-              event.outcome.replace('_', '-'),
-              lag(event.lag_ms),
-              event.detail,
-            ]),
-            hop.events.map((event) => event.reasons.map(describeReason)),
-          ),
-        ),
-      ];
+      return [`sink ${hop.name} (${hop.kind})  reads ${hop.topic}; ${target}`, ...hopEvents(hop.events)];
     }
   }
+}
+
+/** A processor's or a sink's events: version, outcome, lag, what happened, then the reasons. */
+function hopEvents(events: readonly (ProcessorEventReport | SinkEventReport)[]): string[] {
+  return eventsOrNone(
+    table(
+      events.map((event) => [
+        version(event.version),
+        event.outcome.replace('_', '-'),
+        lag(event.lag_ms),
+        event.detail,
+      ]),
+      events.map((event) => event.reasons.map(describeReason)),
+    ),
+  );
 }
 
 function eventsOrNone(lines: string[]): string[] {

@@ -91,6 +91,29 @@ export class ServiceMetrics {
     return this.registry.getMetricsAsJSON();
   }
 
+  /**
+   * The current values of one metric after the scrape callbacks ran, keyed by series as
+   * `name{label:value,...}` (a histogram's `_bucket`, `_sum`, `_count` named so): for tests and tools
+   * that read one metric rather than the whole exposition.
+   */
+  async values(name: string): Promise<Record<string, number>> {
+    await this.#refresh();
+    const metric = this.registry.getSingleMetric(name);
+    // Instruments are made on first use: one not made yet has no series.
+    if (!metric) return {};
+    const { values } = await metric.get();
+    return Object.fromEntries(
+      // prom-client's type leaves out metricName, which a histogram's values carry.
+      values.map((sample) => [
+        `${(sample as { metricName?: string }).metricName ?? name}${JSON.stringify(sample.labels)}`.replaceAll(
+          '"',
+          '',
+        ),
+        sample.value,
+      ]),
+    );
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
