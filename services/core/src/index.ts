@@ -241,3 +241,4 @@ export { registerScrapeTarget, scrapeTargetsDir, SCRAPE_TARGET_LABEL } from './m
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/start-telemetry.ts';
 export { DEFAULT_SAMPLER, defaultServiceName } from './telemetry/telemetry-env.ts';
 export { METRICS_FILE, metricReferenceText } from './metrics/metric-reference.ts';
+export { parentSampled, sampleChange, skipsUnsampled } from './telemetry/sampling.ts';

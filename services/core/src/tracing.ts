@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { errorMessage } from './errors.ts';
+import { parentSampled, skipsUnsampled } from './telemetry/sampling.ts';
 
 // The header names are a contract (docs/contracts.md, Headers), so the W3C propagator is used
 // whatever is registered globally.
@@ -32,11 +33,18 @@ export function startRecordSpan(
   tracerName: string,
   name: string,
   kind: SpanKind,
-  attributes: Attributes,
+  /** Built only for a span that records, when given as a function. */
+  attributes: Attributes | (() => Attributes),
   headers: Readonly<Record<string, string>>,
 ): RecordSpan {
+  // Under the default sampling a parent that was not sampled gets no span of ours either
+  // (telemetry/sampling.ts): the record keeps its headers, as without an SDK.
+  if (skipsUnsampled() && !parentSampled(headers.traceparent)) return untracedRecord(headers);
   const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
-  const span = trace.getTracer(tracerName).startSpan(name, { kind, attributes }, parent);
+  const span = trace.getTracer(tracerName).startSpan(name, { kind }, parent);
+  // Attributes only on spans that record: the SDK checks and copies them before it samples, a
+  // cost paid for every unsampled record (BENCHMARKS.md). Our samplers do not read attributes.
+  if (span.isRecording()) span.setAttributes(typeof attributes === 'function' ? attributes() : attributes);
   const out: Record<string, string> = { ...headers };
   if (isSpanContextValid(span.spanContext())) {
     delete out.traceparent;

@@ -78,14 +78,14 @@ export function decodeBatch(sink: string, codec: RegistryCodec, batch: Batch): D
           SINK_TRACER,
           spanName,
           SpanKind.CONSUMER,
-          {
+          () => ({
             'messaging.system': 'kafka',
             'messaging.operation.type': 'process',
             'messaging.destination.name': batch.topic,
             'messaging.destination.partition.id': partitionId,
             'messaging.kafka.offset': Number(message.offset),
             'cdc.sink': sink,
-          },
+          }),
           stringHeaders(message.headers),
         );
     const read: ReadRecord = { key: message.key, value: message.value, headers: span.headers };

@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { endRecordSpans, startRecordSpan, tracerRecords } from '../tracing.ts';
 import { startTelemetry } from './start-telemetry.ts';
+import { sampleChange } from './sampling.ts';
 
 // startTelemetry against local HTTP servers standing in for Zipkin and an OTLP collector: what
 // the SDK sends once the standard variables name an exporter, and that nothing is loaded or
@@ -158,16 +159,28 @@ describe('startTelemetry', () => {
     }
   });
 
-  it('samples by parent by default: a sampled record is traced even at ratio 0, a new root is not', async () => {
+  it('samples by parent by default: a sampled record is traced even at ratio 0, a new change is not', async () => {
     const zipkin = await collector();
     try {
       process.env.OTEL_TRACES_SAMPLER_ARG = '0';
       process.env.OTEL_TRACES_EXPORTER = 'zipkin';
       process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${zipkin.url}/api/v2/spans`;
       const telemetry = await startTelemetry(identity);
-      trace.getTracer('test').startSpan('a root').end();
+      // The ratio is applied before the SDK (sampling.ts): the source asks sampleChange().
+      expect(sampleChange()).toBe(false);
+      const unsampledParent = PARENT.replace(/-01$/u, '-00');
+      const skipped = startRecordSpan(
+        'test',
+        'not sampled',
+        SpanKind.CONSUMER,
+        {},
+        { traceparent: unsampledParent },
+      );
+      expect(skipped.headers).toEqual({ traceparent: unsampledParent });
+      endRecordSpans([skipped]);
       endRecordSpans([startRecordSpan('test', 'a child', SpanKind.CONSUMER, {}, { traceparent: PARENT })]);
       await telemetry.shutdown();
+      expect(sampleChange()).toBe(true); // the SDK gone, the tracer (a no-op) decides again
       expect((zipkin.bodies.flat() as ZipkinSpan[]).map((s) => s.name)).toEqual(['a child']);
     } finally {
       await zipkin.close();

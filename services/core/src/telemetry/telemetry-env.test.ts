@@ -37,13 +37,13 @@ describe('telemetryPlan', () => {
   });
 
   it('samples parentbased_traceidratio at the default ratio, or OTEL_TRACES_SAMPLER_ARG, unless a sampler is named', () => {
-    expect(DEFAULT_SAMPLER).toEqual({ name: 'parentbased_traceidratio', ratio: 0.1 });
+    expect(DEFAULT_SAMPLER).toEqual({ name: 'parentbased_traceidratio', ratio: 0.01 });
     const env = { OTEL_TRACES_EXPORTER: 'otlp' };
-    expect(telemetryPlan(identity, env)?.samplerRatio).toBe(0.1);
+    expect(telemetryPlan(identity, env)?.samplerRatio).toBe(0.01);
     expect(telemetryPlan(identity, { ...env, OTEL_TRACES_SAMPLER_ARG: '0.25' })?.samplerRatio).toBe(0.25);
     expect(telemetryPlan(identity, { ...env, OTEL_TRACES_SAMPLER_ARG: '0' })?.samplerRatio).toBe(0);
     for (const invalid of ['', 'half', '1.5', '-1']) {
-      expect(telemetryPlan(identity, { ...env, OTEL_TRACES_SAMPLER_ARG: invalid })?.samplerRatio).toBe(0.1);
+      expect(telemetryPlan(identity, { ...env, OTEL_TRACES_SAMPLER_ARG: invalid })?.samplerRatio).toBe(0.01);
     }
     // A named sampler is the SDK's to read, with its own default ratio (1).
     expect(

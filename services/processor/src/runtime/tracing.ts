@@ -19,14 +19,14 @@ export function startEventSpan(
     TRACER_NAME,
     `cdc.process ${processor}`,
     SpanKind.CONSUMER,
-    {
+    () => ({
       'messaging.system': 'kafka',
       'messaging.operation.type': 'process',
       'messaging.destination.name': topic,
       'messaging.destination.partition.id': String(partition),
       'messaging.kafka.offset': Number(offset),
       'cdc.processor': processor,
-    },
+    }),
     headers,
   );
 }

@@ -12,7 +12,7 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { errorMessage } from '@cdc/core';
+import { DEFAULT_SAMPLER, errorMessage, sampleChange } from '@cdc/core';
 import type { ChangeRecord } from '../events/change-event.ts';
 
 /**
@@ -28,8 +28,9 @@ import type { ChangeRecord } from '../events/change-event.ts';
  *   propagator is registered globally: the header names are a contract, not a setting.
  * - Without an SDK the API is a no-op and its spans carry no valid context. Every message must
  *   still carry trace context, so we then make one ourselves: a random 16-byte trace id, a random
- *   8-byte span id, flags 01 (sampled, so that a sink with an SDK records its part of the trace).
- *   Nothing is exported for the source's part then; the ids only tie the downstream spans together.
+ *   8-byte span id, and flags sampled at the default ratio (DEFAULT_SAMPLER), so that processors
+ *   and sinks with an SDK record the share of rows they would under a traced source. Nothing is
+ *   exported for the source's part then; the ids only tie the downstream spans together.
  */
 
 export const TRACER_NAME = '@cdc/source-postgres';
@@ -56,34 +57,65 @@ export function startChangeSpans(
   database: string,
   records: readonly ChangeRecord[],
 ): ChangeSpan[] {
+  // Not sampled, by the default sampling decided before the SDK (@cdc/core sampling.ts): the
+  // change's records take the path they take without an SDK, with the sampled flag off.
+  if (!sampleChange()) return unsampledChangeSpans(records.length);
   const tracer = trace.getTracer(TRACER_NAME);
   const spans: ChangeSpan[] = [];
   let parent: SpanContext | undefined;
   for (const record of records) {
     const op = record.value?.op;
-    const attributes: Attributes = {
-      'messaging.system': 'kafka',
-      'messaging.destination.name': table.topic,
-      'messaging.operation': 'publish', // semantic conventions before 1.26
-      'messaging.operation.type': 'send', // since 1.26
-      'db.system': 'postgresql', // before 1.30
-      'db.system.name': 'postgresql', // since 1.30
-      'db.namespace': database,
-      'db.collection.name': `${table.shape.schema}.${table.shape.table}`,
-      'cdc.commit_lsn': record.version.commitLsn.toString(),
-      'cdc.seq': record.version.seq.toString(),
-      ...(op === undefined ? { 'messaging.kafka.message.tombstone': true } : { 'cdc.op': op }),
-    };
     const started = tracer.startSpan(
       `cdc.source ${table.shape.schema}.${table.shape.table} ${op ?? 'tombstone'}`,
-      { kind: SpanKind.PRODUCER, attributes, ...(parent ? {} : { root: true }) },
+      { kind: SpanKind.PRODUCER, ...(parent ? {} : { root: true }) },
       parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
     );
+    // Attributes only on spans that record: the SDK checks and copies them before it samples, which
+    // cost half of tracing's CPU per record when nine in ten are not sampled (BENCHMARKS.md). Our
+    // samplers (ratio, parent-based) do not read attributes.
+    if (started.isRecording()) started.setAttributes(changeAttributes(table, database, record, op));
     const span = withValidContext(started, parent);
     parent ??= span.spanContext();
     spans.push({ span, headers: traceHeaders(span.spanContext()) });
   }
   return spans;
+}
+
+/** Spans that record nothing, in one new trace: the first the root, the others its children. */
+function unsampledChangeSpans(count: number): ChangeSpan[] {
+  const traceId = randomId(16);
+  const spans: ChangeSpan[] = [];
+  for (let i = 0; i < count; i++) {
+    const span = trace.wrapSpanContext({
+      traceId,
+      spanId: randomId(8),
+      traceFlags: TraceFlags.NONE,
+      isRemote: false,
+    });
+    spans.push({ span, headers: traceHeaders(span.spanContext()) });
+  }
+  return spans;
+}
+
+function changeAttributes(
+  table: TracedTable,
+  database: string,
+  record: ChangeRecord,
+  op: string | undefined,
+): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': table.topic,
+    'messaging.operation': 'publish', // semantic conventions before 1.26
+    'messaging.operation.type': 'send', // since 1.26
+    'db.system': 'postgresql', // before 1.30
+    'db.system.name': 'postgresql', // since 1.30
+    'db.namespace': database,
+    'db.collection.name': `${table.shape.schema}.${table.shape.table}`,
+    'cdc.commit_lsn': record.version.commitLsn.toString(),
+    'cdc.seq': record.version.seq.toString(),
+    ...(op === undefined ? { 'messaging.kafka.message.tombstone': true } : { 'cdc.op': op }),
+  };
 }
 
 /** Ends the spans once `send` (the Kafka send of their batch) settles; passes its outcome on. */
@@ -126,9 +158,18 @@ function withValidContext(span: Span, parent: SpanContext | undefined): Span {
   return trace.wrapSpanContext({
     traceId: parent?.traceId ?? randomId(16),
     spanId: randomId(8),
-    traceFlags: TraceFlags.SAMPLED,
+    traceFlags: parent ? parent.traceFlags : sampledAtDefaultRatio(),
     isRemote: false,
   });
+}
+
+/**
+ * The sampling decision of a change traced without an SDK here: the pipeline's default ratio, as a
+ * source with an SDK would decide, so that processors and sinks that trace (parent-based) record
+ * the same share of rows rather than every one.
+ */
+function sampledAtDefaultRatio(): TraceFlags {
+  return Math.random() < DEFAULT_SAMPLER.ratio ? TraceFlags.SAMPLED : TraceFlags.NONE;
 }
 
 // Random ids are cut from a pool refilled in bulk: one randomBytes() call per id cost about 15%
