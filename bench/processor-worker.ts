@@ -1,7 +1,7 @@
 // Child process of bench/processors.ts: runs one processor instance (runProcessor, as `cdc processor
 // run` does) and reports its counters over IPC, so that the instance has its process to itself and
 // the parent's event production and bookkeeping do not share its event loop.
-import { silenceKnownKafkajsWarnings } from '@cdc/core';
+import { silenceKnownKafkajsWarnings, startTelemetry } from '@cdc/core';
 import {
   ProcessorRuntime,
   runProcessor,
@@ -80,7 +80,6 @@ const passThrough: EventHandler = {
 
 /** The spec's runtime around the pass-through handler, started as runProcessor starts its own. */
 async function runPassThrough(): Promise<Pick<ProcessorHandle, 'runtime' | 'stop' | 'done'>> {
-  const { spec } = input;
   const runtime = new ProcessorRuntime({
     name: spec.name,
     input: spec.input,
@@ -95,7 +94,13 @@ async function runPassThrough(): Promise<Pick<ProcessorHandle, 'runtime' | 'stop
 }
 
 silenceKnownKafkajsWarnings();
-const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
+// In the environment (bench/processors.ts, runWorker), not on the command line: the SDK's process
+// detector would copy the whole spec into every span (process.command_args).
+const input = JSON.parse(process.env.BENCH_WORKER_INPUT ?? '{}') as WorkerInput;
+// As `cdc processor run` (services/cli/src/processor-run.ts): the SDK the OTEL_* variables ask for,
+// none without them (the tracing phase of bench/processors.ts sets them), started before the runtime.
+const { spec } = input;
+const telemetry = await startTelemetry({ stage: 'processor', kind: spec.kind, service: spec.name });
 const handle = input.passThrough
   ? await runPassThrough()
   : await runProcessor(input.spec, input.connections, { groupId: input.groupId });
@@ -138,5 +143,9 @@ setInterval(report, REPORT_MS);
 process.on('message', (message: unknown) => {
   if (message !== 'stop') return;
   report();
-  void handle.stop().finally(() => process.exit(0));
+  // The SDK flushes the last spans once the runtime has stopped.
+  void handle
+    .stop()
+    .finally(() => telemetry.shutdown())
+    .finally(() => process.exit(0));
 });

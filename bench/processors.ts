@@ -12,43 +12,52 @@
 //      the processor -> the last record's outputs and offset committed).
 //   3. The same for the validator's runtime with a handler that forwards the bytes untouched
 //      (pass-through): the runtime's ceiling on this machine.
+//   4. The cost of tracing: each processor at_least_once again, untraced and traced to Zipkin in
+//      turns (bench/tracing-phase.ts).
 //
 // Topics, subjects, consumer groups and Redis keys are the benchmark's own and removed at the end.
-// Writes bench/results/processors.json and a section of BENCHMARKS.md.
+// The input is bench/patient-events.ts's; bench/processors-report.ts writes
+// bench/results/processors.json and a section of BENCHMARKS.md.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Message } from 'kafkajs';
 import {
-  avroType,
+  DEFAULT_SAMPLER,
   kafkaBrokerList,
   kafkaClient,
   readStackEnv,
   silenceKnownKafkajsWarnings,
-  wireFormat,
 } from '@cdc/core';
 import { findProcessor, loadPipelineConfig, type ProcessorConfig } from '@cdc/pipeline';
-import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec, type Row } from '@cdc/processor';
-import { envelopeSchema, keySchema, type TableColumn, type TableShape } from '@cdc/source-postgres';
-import { intFromEnv, machine, markdownTable, prng, round, withAdmin, writeRunSection } from './common.ts';
+import { compileRules, RegistryCodec, type DeliveryMode, type ProcessorSpec } from '@cdc/processor';
+import { envelopeSchema, keySchema } from '@cdc/source-postgres';
+import { intFromEnv, round, withAdmin } from './common.ts';
+import {
+  encode,
+  FACILITIES,
+  FIRST_FACILITY,
+  generate,
+  pick,
+  SHAPE,
+  withSourceHeaders,
+  type Generated,
+} from './patient-events.ts';
 import type { WorkerInput, WorkerMessage, WorkerReport } from './processor-worker.ts';
+import { reportProcessors, type ProcessorRole, type RunResult } from './processors-report.ts';
+import { runTracingPhase, TRACING_EXPERIMENT, zipkinUrl, type TracingResult } from './tracing-phase.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const EVENTS = intFromEnv('BENCH_EVENTS', 200_000);
 const PARTITIONS = intFromEnv('BENCH_PARTITIONS', 3);
 const PIPELINE_FILE = join(root, 'connectors/health-care.yaml');
-const TARGET_EVENTS_PER_S = 50_000;
 const STALL_MS = 90_000;
 const PRODUCE_CHUNK = 2000; // records per send: well under the broker's batch size limit per partition
 const PRODUCE_IN_FLIGHT = 4;
-const FACILITIES = 40;
-// Facility ids far above the demo data's, so that seeding facility:<id> leaves the demo's hashes alone.
-const FIRST_FACILITY = 900_001;
-// BENCH_ONLY=validator:at_least_once,transformer:exactly_once runs only those (for experiments):
-// the figures are printed, not recorded.
+// BENCH_ONLY=validator:at_least_once,transformer:exactly_once runs only those (for experiments;
+// validator:tracing is the validator's tracing phase): the figures are printed, not recorded.
 const ONLY = process.env.BENCH_ONLY?.split(',').map((item) => item.trim());
 // Node flags of the processor process (none by default, as `cdc processor run`), e.g. for experiments.
 const WORKER_FLAGS = process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [];
@@ -62,256 +71,11 @@ const PREFIX = 'bench.processors';
 const topics = {
   input: `${PREFIX}.${run}.cdc.public.patients`,
   valid: `${PREFIX}.${run}.cdc.public.patients.valid`,
+  // The same records with the source's headers, for the tracing phase.
+  tracedInput: `${PREFIX}.${run}.traced.cdc.public.patients`,
+  tracedValid: `${PREFIX}.${run}.traced.cdc.public.patients.valid`,
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-// ---------------------------------------------------------------- the patients table
-
-const column = (name: string, kind: TableColumn['kind'], nullable = true, isKey = false): TableColumn => ({
-  name,
-  kind,
-  nullable,
-  isKey,
-});
-
-/** connectors/health-care.sql's patients, in column order, as the source reads them from pg_attribute. */
-const SHAPE: TableShape = {
-  prefix: 'cdc',
-  schema: 'public',
-  table: 'patients',
-  columns: [
-    column('id', { kind: 'int64' }, false, true),
-    column('mrn', { kind: 'text' }, false),
-    column('given_name', { kind: 'text' }),
-    column('family_name', { kind: 'text' }),
-    column('birth_date', { kind: 'date' }),
-    column('sex', { kind: 'text' }),
-    column('phone', { kind: 'text' }),
-    column('email', { kind: 'text' }),
-    column('ssn', { kind: 'text' }),
-    column('facility_id', { kind: 'int64' }),
-    column('updated_at', { kind: 'timestamptz' }, false),
-  ],
-};
-
-// ---------------------------------------------------------------- realistic change events
-
-// Seeded: every run processes the same events.
-const random = prng(20_260_001);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join('');
-
-// As clerks type them: case and surrounding spaces vary (the transformer normalises them).
-const GIVEN = ['Marie', 'jean', 'Camille', 'LÉA', ' Lucas', 'marie-claire', 'Chloé ', 'hugo', 'Inès', 'Noah'];
-const GIVEN_MORE = ['Louise', 'gabriel', 'Jade', 'arthur', "D'Artagnan", 'Zoé', 'Raphaël', 'Manon', 'Adam'];
-const FAMILY = ['Martin', 'bernard', ' Dubois', 'THOMAS', 'Robert ', 'Petit', 'Durand', 'leroy', 'Moreau'];
-const FAMILY_MORE = ['Lefèvre', 'Garcia', 'de la Fontaine', "O'Connor", 'Nguyen', 'Müller', 'Fournier'];
-const DOMAINS = ['example.fr', 'Example.COM', 'mail.example.org', 'hopital-exemple.fr', 'exemple.net'];
-const SEXES = ['female', 'male', 'female', 'male', 'other', 'unknown'];
-
-/** French numbers in the ways they are written, some from abroad, a few no phone can parse. */
-function phone(): string | null {
-  const roll = random();
-  if (roll < 0.1) return null;
-  if (roll < 0.11) return pick(['n/a', '00 00 00 00 00', '12 34', 'voir dossier', '06 12 34']);
-  const two = () => digits(2);
-  // Assigned ranges only: 06 1x-8x and 07 5x-8x mobiles, 01-05 and 09 geographic and VoIP numbers.
-  const mobile = () =>
-    random() < 0.8 ? `6 ${1 + Math.floor(random() * 8)}` : `7 ${5 + Math.floor(random() * 4)}`;
-  const fixed = () => `${pick(['1', '2', '3', '4', '5', '9'])} ${1 + Math.floor(random() * 9)}`;
-  const spaced = (start: string) => `${start}${digits(1)} ${two()} ${two()} ${two()}`;
-  if (roll < 0.36) return `0${spaced(mobile())}`;
-  if (roll < 0.5) return `0${spaced(mobile())}`.replace(/ /gu, '');
-  if (roll < 0.6) return `+33 ${spaced(mobile())}`;
-  if (roll < 0.67) return `+33${spaced(mobile())}`.replace(/ /gu, '');
-  if (roll < 0.77) return `0${spaced(fixed())}`.replace(/ /gu, '.');
-  if (roll < 0.85) return `0${spaced(fixed())}`;
-  if (roll < 0.88) return `0033 ${spaced(mobile())}`;
-  if (roll < 0.91) return `+32 4${pick(['7', '8', '9'])}${digits(1)} ${two()} ${two()} ${two()}`; // Belgian mobile
-  if (roll < 0.94) return `+41 7${pick(['6', '7', '8', '9'])} ${digits(3)} ${two()} ${two()}`; // Swiss mobile
-  if (roll < 0.97) return `+44 7${pick(['4', '5', '8', '9'])}${two()} ${digits(6)}`; // UK mobile
-  return `+1 ${pick(['212', '415', '617', '514'])} ${pick(['2', '3', '4', '6', '7', '8'])}${two()} ${digits(4)}`;
-}
-
-const DAY_MS = 86_400_000;
-const BIRTH_FROM = Math.floor(Date.UTC(1925, 0, 1) / DAY_MS);
-const BIRTH_TO = Math.floor(Date.UTC(2024, 0, 1) / DAY_MS);
-const NOW_MICROS = BigInt(Date.UTC(2026, 10, 1)) * 1000n;
-
-function newPatient(id: number): Row {
-  const given = random() < 0.5 ? pick(GIVEN) : pick(GIVEN_MORE);
-  const family = random() < 0.5 ? pick(FAMILY) : pick(FAMILY_MORE);
-  const ascii = (text: string) =>
-    text
-      .trim()
-      .normalize('NFD')
-      .replace(/[^A-Za-z'-]/gu, '')
-      .replace(/'/gu, '');
-  return {
-    id: BigInt(id),
-    mrn: `MRN${String(id % 1_000_000).padStart(6, '0')}`,
-    given_name: random() < 0.03 ? null : given,
-    family_name: family,
-    birth_date: random() < 0.02 ? null : BIRTH_FROM + Math.floor(random() * (BIRTH_TO - BIRTH_FROM)),
-    sex: random() < 0.05 ? null : pick(SEXES),
-    phone: phone(),
-    email:
-      random() < 0.15
-        ? null
-        : `${ascii(given)}.${ascii(family)}${random() < 0.3 ? digits(2) : ''}@${pick(DOMAINS)}`,
-    ssn: random() < 0.1 ? null : `${pick(['1', '2'])}${digits(12)}`,
-    facility_id: random() < 0.05 ? null : BigInt(FIRST_FACILITY + Math.floor(random() * FACILITIES)),
-    updated_at: NOW_MICROS + BigInt(Math.floor(random() * 1e12)),
-  };
-}
-
-/** What a clerk changes: contact details mostly, sometimes the facility or a name's spelling. */
-function updated(row: Row): Row {
-  const next: Row = { ...row, updated_at: (row.updated_at as bigint) + BigInt(Math.floor(random() * 1e10)) };
-  const roll = random();
-  if (roll < 0.35) next.phone = phone();
-  else if (roll < 0.6) next.email = `patient.${digits(6)}@${pick(DOMAINS)}`;
-  else if (roll < 0.8) next.facility_id = BigInt(FIRST_FACILITY + Math.floor(random() * FACILITIES));
-  else if (roll < 0.9) next.family_name = pick(FAMILY_MORE);
-  else next.sex = pick(SEXES);
-  return next;
-}
-
-/** One thing wrong, of the kinds the demo's rules catch. */
-function defective(row: Row): Row {
-  switch (Math.floor(random() * 7)) {
-    case 0:
-      return { ...row, mrn: `MRN${digits(4)}` };
-    case 1:
-      return { ...row, mrn: `mrn-${digits(6)}` };
-    case 2:
-      return { ...row, family_name: null };
-    case 3:
-      return { ...row, email: pick(['jean.dupont@', 'jean dupont@example.fr', 'marie.example.fr']) };
-    case 4:
-      return { ...row, sex: pick(['F', 'M', 'homme', 'femme']) };
-    case 5:
-      return { ...row, birth_date: -60_000 - Math.floor(random() * 10_000) }; // before 1820
-    default:
-      return { ...row, family_name: 'X'.repeat(101 + Math.floor(random() * 50)) };
-  }
-}
-
-interface ChangeEvent {
-  readonly op: 'c' | 'u' | 'd';
-  readonly key: Row;
-  readonly before: Row | null;
-  readonly after: Row | null;
-  readonly txId: bigint;
-  readonly lsn: bigint;
-  readonly commitLsn: bigint;
-  readonly seq: bigint;
-  readonly commitMs: bigint;
-}
-
-interface Generated {
-  readonly events: ChangeEvent[];
-  /** Records in the topic: events plus one tombstone per delete. */
-  readonly records: number;
-  readonly inserts: number;
-  readonly updates: number;
-  readonly deletes: number;
-}
-
-const DEFECT_RATE = 0.05;
-const DELETE_RATE = 0.015;
-const INSERT_RATE = 0.55;
-
-function generate(count: number): Generated {
-  const live: number[] = [];
-  const rows = new Map<number, Row>();
-  const events: ChangeEvent[] = [];
-  let [records, inserts, updates, deletes] = [0, 0, 0, 0];
-  let nextId = 1;
-  let txId = 7_000_000n;
-  let lsn = 0x16b3748n;
-  let commitMs = BigInt(Date.UTC(2026, 10, 1, 8));
-  while (records < count) {
-    // Transactions of 1 to 4 changes, as an application writes them.
-    const size = 1 + Math.floor(random() * 4);
-    txId += 1n;
-    commitMs += BigInt(Math.floor(random() * 20));
-    const commitLsn = lsn + BigInt(size) * 0x100n + 0x80n;
-    for (let seq = 0; seq < size && records < count; seq++) {
-      lsn += 0x100n;
-      const roll = random();
-      const common = { txId, lsn, commitLsn, seq: BigInt(seq), commitMs };
-      if (live.length > 0 && roll < DELETE_RATE && records + 2 <= count) {
-        const at = Math.floor(random() * live.length);
-        const id = live[at] as number;
-        live[at] = live.at(-1) as number;
-        live.pop();
-        rows.delete(id);
-        const key = { id: BigInt(id) };
-        // REPLICA IDENTITY DEFAULT: `before` holds the key columns only.
-        const before: Row = Object.fromEntries(SHAPE.columns.map((c) => [c.name, c.isKey ? key.id : null]));
-        events.push({ op: 'd', key, before, after: null, ...common });
-        [records, deletes] = [records + 2, deletes + 1];
-        continue;
-      }
-      let row: Row;
-      let op: 'c' | 'u';
-      if (live.length === 0 || roll < DELETE_RATE + INSERT_RATE) {
-        const id = nextId++;
-        row = newPatient(id);
-        live.push(id);
-        [op, inserts] = ['c', inserts + 1];
-      } else {
-        const id = live[Math.floor(random() * live.length)] as number;
-        row = updated(rows.get(id) as Row);
-        [op, updates] = ['u', updates + 1];
-      }
-      rows.set(Number(row.id), row);
-      const after = random() < DEFECT_RATE ? defective(row) : row;
-      events.push({ op, key: { id: row.id }, before: null, after, ...common });
-      records += 1;
-    }
-    lsn = commitLsn;
-  }
-  return { events, records, inserts, updates, deletes };
-}
-
-/** The source's records (docs/contracts.md): the envelope, and a tombstone after each delete. */
-function encode(events: readonly ChangeEvent[], ids: { key: number; value: number }): Message[] {
-  const keyType = avroType(keySchema(SHAPE));
-  const valueType = avroType(envelopeSchema(SHAPE));
-  const messages: Message[] = [];
-  for (const event of events) {
-    const key = wireFormat(ids.key, keyType.toBuffer(event.key));
-    const value = wireFormat(
-      ids.value,
-      valueType.toBuffer({
-        before: event.before,
-        after: event.after,
-        op: event.op,
-        ts_ms: event.commitMs + 3n,
-        source: {
-          version: '0.1.0',
-          connector: 'postgresql',
-          name: SHAPE.prefix,
-          ts_ms: event.commitMs,
-          snapshot: 'false',
-          db: 'cdc',
-          schema: SHAPE.schema,
-          table: SHAPE.table,
-          txId: event.txId,
-          lsn: event.lsn,
-          commit_lsn: event.commitLsn,
-          seq: event.seq,
-        },
-        unchanged_fields: [],
-      }),
-    );
-    messages.push({ key, value });
-    if (event.op === 'd') messages.push({ key, value: null });
-  }
-  return messages;
-}
 
 // ---------------------------------------------------------------- stack set-up and clean-up
 
@@ -388,24 +152,13 @@ async function produce(topic: string, messages: readonly Message[]): Promise<num
 
 // ---------------------------------------------------------------- one processor, in a child process
 
-interface RunResult {
-  readonly processor: 'validator' | 'transformer' | 'pass-through';
-  readonly delivery: DeliveryMode;
-  readonly eventsPerS: number;
-  readonly seconds: number;
-  readonly consumed: number;
-  readonly forwarded: number;
-  readonly deadLettered: number;
-  readonly batches: number;
-  readonly retries: number;
-  readonly peakRssMb: number;
-  /** CPU microseconds of the processor process per record. */
-  readonly cpuUsPerEvent: number;
-}
-
-function runWorker(input: WorkerInput, label: string): Promise<WorkerReport> {
-  const child: ChildProcess = fork(join(root, 'bench/processor-worker.ts'), [JSON.stringify(input)], {
+/** `env`: the child's environment (the tracing phase sets OTEL_* there); the parent's by default. */
+function runWorker(input: WorkerInput, label: string, env = process.env): Promise<WorkerReport> {
+  // The input goes in the environment, not on the command line: the SDK's process detector copies
+  // the command line into every span (process.command_args), and `cdc processor run`'s is short.
+  const child: ChildProcess = fork(join(root, 'bench/processor-worker.ts'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...env, BENCH_WORKER_INPUT: JSON.stringify(input) },
     execArgv: [
       ...WORKER_FLAGS,
       ...(process.env.BENCH_CPU_PROF
@@ -461,12 +214,13 @@ function runWorker(input: WorkerInput, label: string): Promise<WorkerReport> {
 
 async function measure(
   config: ProcessorConfig,
-  processor: RunResult['processor'],
+  processor: ProcessorRole,
   delivery: DeliveryMode,
   input: string,
   expected: number,
+  tracing?: { readonly label: string; readonly env: NodeJS.ProcessEnv },
 ): Promise<RunResult> {
-  const label = `${processor}-${delivery}`;
+  const label = `${processor}-${delivery}${tracing ? `-${tracing.label}` : ''}`;
   const spec = {
     ...config,
     input,
@@ -482,6 +236,7 @@ async function measure(
       passThrough: processor === 'pass-through',
     },
     label,
+    tracing?.env,
   );
   const seconds = ((report.doneAtMs ?? report.atMs) - (report.firstBatchAtMs ?? 0)) / 1000;
   return {
@@ -499,12 +254,7 @@ async function measure(
   };
 }
 
-// ---------------------------------------------------------------- report
-
-// The pass-through run is the runtime's ceiling on this machine, not a processor: not judged.
-const targetOf = (r: RunResult) => (r.processor === 'pass-through' ? '' : `>= ${TARGET_EVENTS_PER_S}`);
-const statusOf = (r: RunResult) =>
-  r.processor === 'pass-through' ? 'ceiling' : r.eventsPerS >= TARGET_EVENTS_PER_S ? 'met' : 'NOT met';
+// ---------------------------------------------------------------- run
 
 async function main(): Promise<void> {
   const command = `${EVENTS === 200_000 ? '' : `BENCH_EVENTS=${EVENTS} `}npm run bench:processors`;
@@ -520,6 +270,7 @@ async function main(): Promise<void> {
 
   await cleanUp(stack.REDIS_URL);
   const results: RunResult[] = [];
+  const tracing: Partial<Record<'validator' | 'transformer', TracingResult>> = {};
   let production: { perS: number; valid: number; generated: Generated; transformerInput: number };
   try {
     await seedFacilities(stack.REDIS_URL);
@@ -544,135 +295,55 @@ async function main(): Promise<void> {
         `${accepted.length} records for the transformer`,
     );
 
-    const plan: [ProcessorConfig, RunResult['processor'], string, number][] = [
+    const plan: [ProcessorConfig, ProcessorRole, string, number][] = [
       [validator, 'validator', topics.input, all.length],
       [transformer, 'transformer', topics.valid, accepted.length],
       // The validator's runtime and input with a handler that forwards the bytes: the ceiling.
       [validator, 'pass-through', topics.input, all.length],
     ];
+    const selected = (processor: ProcessorRole, delivery: DeliveryMode | 'tracing') =>
+      !ONLY || ONLY.includes(`${processor}:${delivery}`) || ONLY.includes(processor);
     for (const [config, processor, input, expected] of plan) {
       for (const delivery of ['at_least_once', 'exactly_once'] as const) {
-        if (ONLY && !ONLY.includes(`${processor}:${delivery}`) && !ONLY.includes(processor)) continue;
-        results.push(await measure(config, processor, delivery, input, expected));
+        if (selected(processor, delivery))
+          results.push(await measure(config, processor, delivery, input, expected));
       }
+    }
+    // The cost of tracing, by processor: at_least_once, each mode in a fresh group and output, on
+    // input records carrying the source's headers: in the pipeline every record has a traceparent,
+    // which the processor forwards untraced and replaces by its span's when traced. (The records of
+    // the runs above have no headers: a traced processor would add one to each output, a cost the
+    // pipeline's untraced processors pay too.)
+    const traced: [ProcessorConfig, 'validator' | 'transformer', string, number][] = [];
+    if (selected('validator', 'tracing')) {
+      await produce(topics.tracedInput, withSourceHeaders(generated.events, all, DEFAULT_SAMPLER.ratio));
+      traced.push([validator, 'validator', topics.tracedInput, all.length]);
+    }
+    if (selected('transformer', 'tracing')) {
+      await produce(topics.tracedValid, withSourceHeaders(valid, accepted, DEFAULT_SAMPLER.ratio));
+      traced.push([transformer, 'transformer', topics.tracedValid, accepted.length]);
+    }
+    for (const [config, processor, input, expected] of traced) {
+      tracing[processor] = await runTracingPhase({
+        label: `${processor} at_least_once`,
+        zipkinUrl: zipkinUrl(stack),
+        log,
+        measure: async (mode, round, env) => {
+          const r = await measure(config, processor, 'at_least_once', input, expected, {
+            label: `${mode}-r${round}`,
+            env,
+          });
+          return { eventsPerS: r.eventsPerS, cpuUsPerEvent: r.cpuUsPerEvent, events: r.consumed };
+        },
+      });
     }
   } finally {
     await cleanUp(stack.REDIS_URL).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
   }
-
-  const find = (processor: RunResult['processor'], delivery: DeliveryMode) =>
-    results.find((r) => r.processor === processor && r.delivery === delivery);
-  const figure = (processor: RunResult['processor'], delivery: DeliveryMode) =>
-    round(find(processor, delivery)?.eventsPerS ?? Number.NaN);
-  const eosShare = (processor: RunResult['processor']) =>
-    figure(processor, 'exactly_once') / figure(processor, 'at_least_once');
-
-  const table = results.map((r) => ({
-    processor: r.processor,
-    delivery: r.delivery,
-    'events/s': round(r.eventsPerS),
-    target: targetOf(r),
-    status: statusOf(r),
-    consumed: r.consumed,
-    forwarded: r.forwarded,
-    'dead letters': r.deadLettered,
-    batches: r.batches,
-    seconds: round(r.seconds, 2),
-    'CPU µs/event': round(r.cpuUsPerEvent, 1),
-    'peak RSS MB': round(r.peakRssMb, 1),
-  }));
-  console.table(table);
-  const cost = (processor: RunResult['processor']) => {
-    const share = eosShare(processor);
-    const verdict = 1 - share < 1 / 3 ? 'less than a third' : 'a third or more';
-    return `${processor}: exactly_once runs at ${round(share * 100)}% of at_least_once (costs ${round((1 - share) * 100)}%, ${verdict})`;
-  };
-  const { generated } = production;
-  const notes = [
-    `input: ${generated.records} records (${generated.inserts} inserts, ${generated.updates} updates, ${generated.deletes} deletes each followed by its tombstone; ${generated.events.length - production.valid} events the validator refuses), produced at ${round(production.perS)} records/s into ${PARTITIONS} partitions`,
-    `transformer input: the ${production.transformerInput} records the validator accepts, in their own ${PARTITIONS}-partition topic`,
-    `enrichment: ${FACILITIES} facility:<id> Redis hashes (the step's cache holds them after the first batch)`,
-    cost('validator'),
-    cost('transformer'),
-  ];
-  for (const note of notes) console.log(`  ${note}`);
-  if (ONLY) {
-    log(`BENCH_ONLY=${ONLY.join(',')}: partial run, nothing recorded`);
-    return;
-  }
-
-  const json = {
-    validator_events_per_s: figure('validator', 'at_least_once'),
-    transformer_events_per_s: figure('transformer', 'at_least_once'),
-    validator_eos_events_per_s: figure('validator', 'exactly_once'),
-    transformer_eos_events_per_s: figure('transformer', 'exactly_once'),
-    pass_through_events_per_s: figure('pass-through', 'at_least_once'),
-    pass_through_eos_events_per_s: figure('pass-through', 'exactly_once'),
-    target_events_per_s: TARGET_EVENTS_PER_S,
-    eos_share_of_at_least_once: {
-      validator: round(eosShare('validator'), 3),
-      transformer: round(eosShare('transformer'), 3),
-    },
-    runs: results.map((r) => ({
-      ...r,
-      eventsPerS: round(r.eventsPerS),
-      seconds: round(r.seconds, 3),
-      peakRssMb: round(r.peakRssMb, 1),
-      cpuUsPerEvent: round(r.cpuUsPerEvent, 1),
-    })),
-    machine: machine(),
-    date,
-    command,
-    events: generated.records,
-    partitions: PARTITIONS,
-  };
-  mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/processors.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeRunSection(join(root, 'BENCHMARKS.md'), {
-    marker: 'processors',
-    description: DESCRIPTION,
-    title: `Run with ${json.events} records`,
-    ...json,
-    table: markdownTable(
-      ['processor', 'delivery', 'events/s', 'target', 'status', 'dead letters', 'batches', 'seconds'],
-      results.map((r) => [
-        r.processor,
-        r.delivery,
-        String(round(r.eventsPerS)),
-        targetOf(r),
-        statusOf(r),
-        String(r.deadLettered),
-        String(r.batches),
-        String(round(r.seconds, 2)),
-      ]),
-    ),
-    notes,
-  });
-  log('wrote bench/results/processors.json and BENCHMARKS.md');
+  const record = !ONLY && !TRACING_EXPERIMENT;
+  reportProcessors({ results, production, tracing, partitions: PARTITIONS, command, date }, record);
+  if (ONLY) log(`BENCH_ONLY=${ONLY.join(',')}: partial run, nothing recorded`);
+  if (TRACING_EXPERIMENT) log('BENCH_TRACING_ENV: an experiment, nothing recorded');
 }
-
-const DESCRIPTION = `## processors: \`npm run bench:processors\`
-
-One instance of each patients processor of the demo pipeline (\`connectors/health-care.yaml\`:
-\`validate-patients\`, \`transform-patients\` with its phone, e-mail, case and time-zone
-normalisation, salted hash, computed field and Redis enrichment), alone in a child process
-(\`bench/processor-worker.ts\`, \`runProcessor\` as \`cdc processor run\` calls it), on topics
-\`bench.processors.*\` of 3 partitions, with a fresh consumer group and output topic per run.
-
-- **input**: \`BENCH_EVENTS\` records encoded as the PostgreSQL source encodes them (its key and
-  envelope schemas for the patients table of \`connectors/health-care.sql\`): inserts and updates
-  of realistic rows (names in mixed case, French and foreign phone numbers as people write them),
-  about 5% rows the validator refuses, and a few deletes with their tombstones. The transformer
-  reads the records the validator accepts, produced into a topic of their own.
-- **events/s**: records consumed / time from the first batch handed to the processor to the
-  commit of the last record's outputs and offset (at_least_once: offsets committed after the
-  outputs are acknowledged; exactly_once: outputs and offsets in one transaction per batch).
-- **pass-through**: the validator's runtime on the same input with a handler that forwards each
-  record's bytes untouched (no decoding, no rules): what consuming, producing, committing and the
-  per-event spans cost alone, the ceiling of any processor on this machine. Not judged.
-
-Target (issue): >= 50000 events/s per instance. Exactly-once is the pipeline's default delivery
-only if it costs less than a third of the at-least-once throughput.
-The latest figures are also in \`bench/results/processors.json\`.`;
 
 await main();
