@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { readStackEnv, readYamlFile, type StackEnv } from '@cdc/core';
+import { readStackSettings } from '@cdc/stack/settings';
 import { parsePipelineConfig, type PipelineConfig } from '@cdc/pipeline';
 import { ALL_SINK_KINDS } from '@cdc/sinks';
 import { postgresDatabaseUrl } from '@cdc/stack/namespace';
@@ -45,13 +48,26 @@ export async function demoPipeline(file: string, env: StackEnv = readStackEnv())
     const topics = { ...sink, name: `${DEMO}-${String(sink.name)}`, topics: rename(sink.topics) };
     return kind?.namespace ? kind.namespace.place(topics, DEMO) : topics;
   };
-  return parsePipelineConfig(
-    {
-      source: { ...source, name: DEMO, database: { url: postgresDatabaseUrl(env, DEMO) } },
-      processors: processors.map(named),
-      sinks: await provisionSaasSinks(sinks.map(placed), env),
-    },
-    process.env,
-    { file },
+  const pipeline = {
+    source: { ...source, name: DEMO, database: { url: postgresDatabaseUrl(env, DEMO) } },
+    processors: processors.map(named),
+    sinks: await provisionSaasSinks(sinks.map(placed), env),
+  };
+  const config = parsePipelineConfig(pipeline, process.env, { file });
+  await writeDemoPipelineFile(pipeline);
+  return config;
+}
+
+/**
+ * The demo's pipeline as a file, for the commands that read one (`cdc trace`, `cdc dlq list`):
+ * JSON, which is YAML. Secrets stay out of it: the SaaS sinks name the variables that hold them.
+ */
+export const DEMO_PIPELINE_FILE = join(readStackSettings().dir, 'demo-pipeline.yaml');
+
+async function writeDemoPipelineFile(pipeline: object): Promise<void> {
+  await mkdir(dirname(DEMO_PIPELINE_FILE), { recursive: true });
+  await writeFile(
+    DEMO_PIPELINE_FILE,
+    `# Written by npm run demo: connectors/health-care.yaml in the demo's namespace.\n${JSON.stringify(pipeline, null, 2)}\n`,
   );
 }

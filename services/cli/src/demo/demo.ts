@@ -18,7 +18,7 @@ import { readTableRows, runSource, type SourceHandle } from '@cdc/source-postgre
 import { dropNamespace } from '@cdc/stack/namespace';
 import { tableOfTopic } from '../sink-verify.ts';
 import { runDemoLoad } from './demo-load.ts';
-import { DEMO, demoPipeline } from './demo-pipeline.ts';
+import { DEMO, DEMO_PIPELINE_FILE, demoPipeline } from './demo-pipeline.ts';
 import { saasPlaces } from './demo-saas.ts';
 import { releaseDemoSlot } from './demo-slot.ts';
 
@@ -245,6 +245,9 @@ function printSummary(
       `; Kafka topics ${DEMO}.public.*`,
   );
   for (const line of saasPlaces(config)) console.log(`  ${line}`);
+  console.log(
+    `Where is a row? npm run cdc -- trace public.patients <id> -c ${DEMO_PIPELINE_FILE} (each hop, the version and what happened)`,
+  );
   if (differences > 0 || verified.length === 0) {
     console.log(
       verified.length === 0
